@@ -1,0 +1,206 @@
+"""The `cleantext` command: a thin layer over `runner` (all logic lives there)."""
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import click
+import typer
+
+from .config import load_config
+from .io.readers import ReadOptions
+from .pipeline import CleanOptions
+from .runner import RunError, RunOptions, StreamJob, TreeJob
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Clean scraped web text for pre-training: encoding, boilerplate, duplicates.")
+
+
+class Format(str, Enum):
+    auto = "auto"
+    jsonl = "jsonl"
+    text = "text"
+
+
+class OnError(str, Enum):
+    fail = "fail"
+    skip = "skip"
+
+
+class Dedup(str, Enum):
+    flag = "flag"
+    drop = "drop"
+    off = "off"
+
+
+def _fail(message: str, code: int = 2) -> None:
+    print(f"cleantext: error: {message}", file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def _merge_config(ctx: click.Context, values: dict, config: Optional[Path]) -> dict:
+    """Options from --config, unless given on the command line."""
+    if config is None:
+        return values
+    try:
+        loaded = load_config(config)
+    except ValueError as exc:
+        _fail(str(exc))
+    unknown = sorted(set(loaded) - set(values))
+    if unknown:
+        _fail(f"unknown option(s) in {config}: {', '.join(unknown)}")
+    for key, value in loaded.items():
+        if ctx.get_parameter_source(key) != click.core.ParameterSource.COMMANDLINE:
+            if key in ("output", "explain", "stats", "index", "side_dir") and value is not None:
+                value = Path(value)
+            if key == "rules" and isinstance(value, str):
+                value = [value]
+            values[key] = value
+    return values
+
+
+def _enum_value(value):
+    return value.value if isinstance(value, Enum) else value
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    inputs: List[str] = typer.Argument(..., help="Files or directories to clean, or - for stdin."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output folder (default: a sibling NAME.clean/)."),
+    format: Format = typer.Option(Format.auto, "--format", help="Stream format for stdin."),
+    text_field: str = typer.Option("text", help="JSONL field holding the text."),
+    id_field: str = typer.Option("id", help="JSONL field holding the document id."),
+    source_field: Optional[str] = typer.Option(None, help="Field naming the site (default: url, then source)."),
+    on_error: OnError = typer.Option(OnError.fail, help="fail: stop with exit 2; skip: set bad records aside."),
+    dedup: Dedup = typer.Option(Dedup.flag, help="Duplicates: flag them, drop them (kept in _duplicates.jsonl), or off."),
+    threshold: float = typer.Option(0.8, help="Near-duplicate Jaccard threshold."),
+    num_perm: int = typer.Option(128, help="MinHash permutations."),
+    ngram: int = typer.Option(5, help="Word n-gram size for MinHash."),
+    seed: int = typer.Option(1, help="MinHash seed."),
+    index: Optional[Path] = typer.Option(None, help="Duplicate index to load (if present) and save."),
+    rules: List[Path] = typer.Option([], "--rules", help="Extra phrase-rule TOML file (repeatable)."),
+    site_repeats: bool = typer.Option(True, "--site-repeats/--no-site-repeats", help="Remove lines repeated across a site's articles."),
+    line_model: bool = typer.Option(True, "--line-model/--no-line-model", help="Remove lines the line model scores as boilerplate."),
+    model_threshold: Optional[float] = typer.Option(None, help="Line-model threshold (default: shipped value)."),
+    repeat_min_docs: int = typer.Option(2, help="Distinct articles of a site a line must occur in to be site boilerplate."),
+    window: int = typer.Option(1000, help="Look-ahead window (documents) on a stream."),
+    explain: Optional[Path] = typer.Option(None, "--explain", help="Write every removed line with rule and position (JSONL)."),
+    stats: Optional[Path] = typer.Option(None, "--stats", help="Write the run summary as JSON."),
+    side_dir: Optional[Path] = typer.Option(None, help="Folder for _rejected.jsonl/_duplicates.jsonl (default: the output folder)."),
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML file with any of these options."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved configuration and the files, then exit."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or summary on stderr."),
+):
+    """Clean files, directories (mirrored to -o) or stdin (to stdout)."""
+    values = _merge_config(ctx, dict(locals()), config)
+    values.pop("ctx")
+    values = {k: _enum_value(v) for k, v in values.items()}
+    options = RunOptions(
+        output=values["output"], format=values["format"], on_error=values["on_error"],
+        dedup=values["dedup"], threshold=values["threshold"], num_perm=values["num_perm"],
+        ngram=values["ngram"], seed=values["seed"], index=values["index"], explain=values["explain"],
+        stats=values["stats"], side_dir=values["side_dir"], quiet=values["quiet"],
+        read=ReadOptions(text_field=values["text_field"], id_field=values["id_field"],
+                         source_field=values["source_field"]),
+        clean=CleanOptions(rules=[str(r) for r in values["rules"]], site_repeats=values["site_repeats"],
+                           line_model=values["line_model"], model_threshold=values["model_threshold"],
+                           repeat_min_docs=values["repeat_min_docs"], window=values["window"]),
+    )
+    streaming = values["inputs"] == ["-"]
+    try:
+        if streaming:
+            if values["dry_run"]:
+                _print_dry_run(values, ["<stdin>"], None)
+                return
+            job = StreamJob(options, sys.stdin.buffer, sys.stdout.buffer)
+        else:
+            if "-" in values["inputs"]:
+                _fail("'-' (stdin) cannot be mixed with files")
+            job = TreeJob(options, [Path(p) for p in values["inputs"]])
+            if values["dry_run"]:
+                _print_dry_run(values, [str(f.path) for f in job.files], job.out_dir)
+                job.tree = None
+                return
+        job.run()
+    except RunError as exc:
+        _fail(str(exc))
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader went away (e.g. `| head`): not an error
+        raise typer.Exit(0)
+    except Exception as exc:  # an index file error and the like: a message, not a traceback
+        name = type(exc).__name__
+        if name in ("IndexFileError", "MissingDependency"):
+            _fail(str(exc))
+        raise
+
+
+def _print_dry_run(values: dict, files: list[str], out_dir) -> None:
+    shown = {k: (str(v) if isinstance(v, Path) else v) for k, v in sorted(values.items())
+             if k not in ("dry_run", "config")}
+    shown["rules"] = [str(r) for r in values["rules"]]
+    print("# resolved configuration")
+    for key, value in shown.items():
+        print(f"{key} = {value!r}")
+    print(f"# output: {out_dir if out_dir is not None else '<stdout>'}")
+    print(f"# {len(files)} file(s) to process")
+    for f in files:
+        print(f)
+
+
+@app.command("explain")
+def explain_cmd(
+    file: str = typer.Argument(..., help="A file to explain, or - for stdin."),
+    text_field: str = typer.Option("text", help="JSONL field holding the text."),
+    color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Colour (default: when stdout is a terminal)."),
+    limit: int = typer.Option(0, help="Show at most this many documents (0: all)."),
+):
+    """Show each document with its removed lines marked by rule."""
+    from .explain import render
+    from .io.formats import JSONL as JSONL_FMT
+    from .io.readers import InputFile, read_file, read_jsonl, sniff_stream_format, text_document
+    from .pipeline import Pipeline
+
+    use_color = sys.stdout.isatty() if color is None else color
+    read = ReadOptions(text_field=text_field)
+    pipeline = Pipeline(CleanOptions(explain_repairs=True))
+    if file == "-":
+        data = sys.stdin.buffer.read()
+        first = data.split(b"\n", 1)[0]
+        if sniff_stream_format(first, read) == JSONL_FMT:
+            import io
+
+            docs = read_jsonl(io.BytesIO(data), "<stdin>", "stdin", "", read)
+        else:
+            docs = iter([text_document(data, "<stdin>", "stdin", "")])
+    else:
+        path = Path(file)
+        if not path.is_file():
+            _fail(f"no such file: {file}")
+        from .io.formats import format_of
+
+        docs = read_file(InputFile(path, Path(path.name), format_of(path) or "text"), read)
+    shown = 0
+    try:
+        for doc in pipeline.run(docs):
+            if doc.error is not None:
+                print(f"== {doc.location}: rejected: {doc.error}")
+                continue
+            print(render(doc, color=use_color))
+            shown += 1
+            if limit and shown >= limit:
+                break
+    except BrokenPipeError:
+        sys.stderr.close()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

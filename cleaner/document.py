@@ -1,0 +1,89 @@
+"""The document model shared by every stage.
+
+A `Document` carries its text line by line so that stages remove lines by
+marking them, not by rebuilding strings: what was removed, where and why stays
+available for statistics, `explain` and the audit file (like dolma's
+attribute spans).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class Removal:
+    """One removed line: its index in the repaired text, the rule, the text."""
+
+    line: int
+    rule: str
+    text: str
+    score: float | None = None
+
+    def as_dict(self) -> dict:
+        out = {"line": self.line, "rule": self.rule, "text": self.text}
+        if self.score is not None:
+            out["score"] = round(self.score, 4)
+        return out
+
+
+@dataclass(slots=True)
+class Document:
+    """A document travelling through the pipeline.
+
+    `lines` is the repaired text split on '\\n'; `removed[i]` is the Removal of
+    line i or None while it is kept.  `record` is the original JSON object (or
+    None for text files) so writers can keep every other field unchanged.
+    """
+
+    id: str
+    text: str
+    source: str = ""
+    title: str | None = None
+    record: dict[str, Any] | None = None
+    location: str = ""  # "file:line" for messages
+    encoding: str | None = None
+    repairs: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    removed: list[Removal | None] = field(default_factory=list)
+    duplicate: dict[str, Any] | None = None
+    error: str | None = None  # why the record was rejected; set by readers
+    raw: bytes | None = None  # the rejected record as read, for the side file
+    scratch: dict[str, Any] = field(default_factory=dict)  # stage-private data
+
+    def split_lines(self) -> None:
+        self.lines = self.text.split("\n")
+        self.removed = [None] * len(self.lines)
+
+    def remove(self, index: int, rule: str, score: float | None = None) -> None:
+        if self.removed[index] is None:
+            self.removed[index] = Removal(index, rule, self.lines[index], score)
+
+    def kept(self, index: int) -> bool:
+        return self.removed[index] is None
+
+    def removals(self) -> list[Removal]:
+        return [r for r in self.removed if r is not None]
+
+    def cleaned_text(self) -> str:
+        """Kept lines with the document's paragraphing.
+
+        Kept lines that were adjacent stay on adjacent lines; kept lines that
+        had a blank line (or removed lines around a blank) between them get
+        exactly one blank line.  No trailing spaces, no leading/trailing blank
+        lines.  Applying this to its own output changes nothing.
+        """
+        out: list[str] = []
+        gap = False
+        for line, removal in zip(self.lines, self.removed):
+            if removal is not None:
+                continue
+            stripped = line.rstrip()
+            if not stripped.strip():
+                gap = True
+                continue
+            if out and gap:
+                out.append("")
+            out.append(stripped)
+            gap = False
+        return "\n".join(out)

@@ -1,0 +1,1 @@
+"""Reading and writing corpora; no cleaning logic lives here."""

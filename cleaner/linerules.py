@@ -1,0 +1,88 @@
+"""Stage 3: in-document boilerplate rules.
+
+Each rule removes whole lines and names itself in the Removal, so statistics
+and `explain` can say why every line went.  The rules here need only the
+document itself; rules that need other documents of the same site live in
+`siterepeats`, and the learned line model in `linemodel`.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+import regex
+
+from .document import Document
+from .lexicon import RuleSet, load_rules
+from .textnorm import line_key
+
+# A line with no letter or digit at all: "----", "****", "|", "» »".
+_NO_WORD = regex.compile(r"[^\p{L}\p{N}]*")
+_SENTENCE_END = regex.compile(r"[.!?…:;。！？»\"”’)\]]\s*$")
+
+# Dangling fragments after the article: at most this many words, no sentence
+# end.  "je suis" is the seed's example; "Tags", "Related" are others.
+TRAILING_FRAGMENT_MAX_WORDS = 3
+# A paragraph that anchors the end of the article: this many words and a sentence end.
+PARAGRAPH_MIN_WORDS = 8
+
+
+class LineRules:
+    """Whitespace/separator lines, phrase rules, repeated titles, dangling tails."""
+
+    name = "line_rules"
+
+    def __init__(self, rules: RuleSet | None = None, extra_rule_files: list[str] = ()):
+        self.rules = rules if rules is not None else load_rules(extra_rule_files)
+        self.stats: Counter = Counter()
+
+    def apply(self, doc: Document) -> None:
+        lines = doc.lines
+        title_key = line_key(doc.title) if doc.title else None
+        title_seen = False  # a title field's text may stand once in the body too
+        previous_key = None
+        for i, line in enumerate(lines):
+            stripped = line.strip()
+            if not stripped:
+                if line:
+                    doc.remove(i, "whitespace_line")
+                continue
+            if _NO_WORD.fullmatch(stripped):
+                doc.remove(i, "separator_line")
+                continue
+            rule = self.rules.match(stripped)
+            if rule is not None:
+                doc.remove(i, rule)
+                continue
+            key = line_key(stripped)
+            if title_key is None:
+                title_key = key  # the first line is the title
+                title_seen = True
+            elif key == title_key:
+                if title_seen:
+                    doc.remove(i, "repeated_title")
+                    continue
+                title_seen = True
+            if key and key == previous_key:
+                doc.remove(i, "duplicate_line")
+                continue
+            previous_key = key
+
+    def remove_trailing_fragments(self, doc: Document) -> None:
+        """Drop short unpunctuated lines after the last paragraph.
+
+        Run last, once every other stage has removed what it removes, so the
+        last paragraph is the last one a reader would see.
+        """
+        kept = [i for i, r in enumerate(doc.removed) if r is None and doc.lines[i].strip()]
+        for i in reversed(kept):
+            line = doc.lines[i].strip()
+            words = len(line.split())
+            if words >= PARAGRAPH_MIN_WORDS and _SENTENCE_END.search(line):
+                break
+            if words > TRAILING_FRAGMENT_MAX_WORDS or _SENTENCE_END.search(line):
+                return  # the tail is not a dangling fragment: leave the document alone
+        else:
+            return  # no paragraph at all: nothing anchors an "after"
+        for j in kept:
+            if j > i:
+                doc.remove(j, "trailing_fragment")

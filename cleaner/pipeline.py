@@ -1,0 +1,157 @@
+"""The pipeline: stages composed over a stream of documents.
+
+    decode -> repair -> line rules -> [site repeats] -> [line model]
+           -> trailing fragments -> [duplicates]
+
+Every stage is a small object with a `stats` Counter (like datatrove's steps);
+`Pipeline.run` chains them as generators so documents stream through, and the
+cross-document stages see a bounded window of documents at a time.
+"""
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+from .document import Document
+from .linerules import LineRules
+from .repair import repair_text
+
+
+@dataclass
+class CleanOptions:
+    """Options of the cleaning stages (the CLI and the TOML config map onto these)."""
+
+    rules: list[str] = field(default_factory=list)  # extra lexicon files
+    site_repeats: bool = True
+    line_model: bool = True
+    model_threshold: float | None = None  # None: the threshold shipped with the model
+    repeat_min_docs: int = 2  # distinct other articles a line must appear in
+    window: int = 1000  # documents of look-ahead on a stream
+    explain_repairs: bool = False
+
+
+class RepairStep:
+    """Stage 2: ftfy where needed; records which documents were repaired."""
+
+    name = "repair"
+
+    def __init__(self, explain: bool = False):
+        self.explain = explain
+        self.stats: Counter = Counter()
+
+    def apply(self, doc: Document) -> None:
+        fixed, steps = repair_text(doc.text, explain=self.explain)
+        if fixed != doc.text:
+            self.stats["documents_repaired"] += 1
+            doc.repairs = steps
+            doc.text = fixed
+        doc.split_lines()
+
+
+class Pipeline:
+    """Cleans documents; `run` streams, `clean` does one document.
+
+    >>> Pipeline().clean_text("Title\\n\\nTitle\\nBody text here.\\n")
+    'Title\\n\\nBody text here.'
+    """
+
+    def __init__(self, options: CleanOptions | None = None):
+        self.options = options or CleanOptions()
+        self.repair = RepairStep(self.options.explain_repairs)
+        self.line_rules = LineRules(extra_rule_files=self.options.rules)
+        self.site_repeats = None
+        self.line_model = None
+        if self.options.site_repeats:
+            from .siterepeats import SiteRepeats
+
+            self.site_repeats = SiteRepeats(min_docs=self.options.repeat_min_docs)
+        if self.options.line_model:
+            from .linemodel_step import LineModelStep
+
+            self.line_model = LineModelStep(self.options.model_threshold)
+        self.stats: Counter = Counter()
+        self.seconds = 0.0
+
+    # -- single documents -------------------------------------------------
+    def prepare(self, doc: Document) -> Document:
+        """Repair and split a document and apply the in-document rules."""
+        self.repair.apply(doc)
+        self.line_rules.apply(doc)
+        return doc
+
+    def finish(self, doc: Document) -> Document:
+        """Stages that run once cross-document evidence is in."""
+        if self.site_repeats is not None:
+            self.site_repeats.apply(doc)
+        if self.line_model is not None:
+            self.line_model.apply(doc, self.site_repeats)
+        self.line_rules.remove_trailing_fragments(doc)
+        self._count(doc)
+        return doc
+
+    def clean(self, doc: Document) -> Document:
+        """Clean one document on its own (no other documents as evidence)."""
+        return self.finish(self.prepare(doc))
+
+    def clean_text(self, text: str, title: str | None = None) -> str:
+        doc = Document(id="-", text=text, title=title)
+        return self.clean(doc).cleaned_text()
+
+    # -- streams ----------------------------------------------------------
+    def observe(self, doc: Document) -> None:
+        """First pass over a corpus: let the cross-document stages count."""
+        if self.site_repeats is not None:
+            self.prepare(doc)
+            self.site_repeats.observe(doc)
+
+    def run(self, docs: Iterable[Document], counted: bool = False) -> Iterator[Document]:
+        """Clean a stream.  With `counted`, a first pass (`observe`) already
+        saw every document; otherwise a look-ahead window of documents is
+        counted before each one is finished, so the pipe keeps streaming."""
+        start = time.perf_counter()
+        try:
+            if self.site_repeats is None or counted:
+                for doc in docs:
+                    if doc.error is None:
+                        self.finish(self.prepare(doc))
+                    yield doc
+                return
+            window: list[Document] = []
+            limit = max(1, self.options.window)
+            for doc in docs:
+                if doc.error is None:
+                    self.prepare(doc)
+                    self.site_repeats.observe(doc)
+                window.append(doc)
+                if len(window) >= limit:
+                    yield self._finish_oldest(window)
+            while window:
+                yield self._finish_oldest(window)
+        finally:
+            self.seconds += time.perf_counter() - start
+
+    def _finish_oldest(self, window: list[Document]) -> Document:
+        doc = window.pop(0)
+        if doc.error is None:
+            self.finish(doc)
+        return doc
+
+    def _count(self, doc: Document) -> None:
+        for removal in doc.removals():
+            self.stats[f"lines_removed.{removal.rule}"] += 1
+            self.stats[f"chars_removed.{removal.rule}"] += len(removal.text)
+
+    def stage_stats(self) -> dict:
+        out = {"repair": dict(self.repair.stats), "line_rules": dict(self.line_rules.stats)}
+        if self.site_repeats is not None:
+            out["site_repeats"] = dict(self.site_repeats.stats)
+        if self.line_model is not None:
+            out["line_model"] = dict(self.line_model.stats)
+        return out
+
+
+def clean_text(text: str, title: str | None = None, options: CleanOptions | None = None) -> str:
+    """Clean one text on its own and return the cleaned text (no trailing newline)."""
+    return Pipeline(options).clean_text(text, title=title)

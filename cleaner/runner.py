@@ -1,0 +1,360 @@
+"""Runs a whole job: inputs -> pipeline -> duplicates -> outputs, with accounting.
+
+The runner owns the passes (count, then clean, for files; a look-ahead window
+for streams), the error policy, the side files and the summary.  Invariant,
+checked at the end of every run: read = written + removed + rejected.
+"""
+from __future__ import annotations
+
+import io
+import os
+import sys
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Iterable, Iterator
+
+from .document import Document
+from .io.formats import JSONL, TEXT, iter_lines
+from .io.readers import InputFile, ReadOptions, discover, read_file, read_jsonl, sniff_stream_format, text_document
+from .io.writers import RecordSink, SideFile, StagedTree, dumps, output_record, write_atomic
+from .pipeline import CleanOptions, Pipeline
+
+
+class RunError(Exception):
+    """A run that must stop: the message names the file and line."""
+
+
+@dataclass
+class RunOptions:
+    output: Path | None = None
+    format: str = "auto"  # auto | jsonl | text (streams)
+    on_error: str = "fail"  # fail | skip
+    dedup: str = "flag"  # flag | drop | off
+    threshold: float = 0.8
+    num_perm: int = 128
+    ngram: int = 5
+    seed: int = 1
+    index: Path | None = None
+    explain: Path | None = None
+    stats: Path | None = None
+    side_dir: Path | None = None
+    quiet: bool = False
+    read: ReadOptions = field(default_factory=ReadOptions)
+    clean: CleanOptions = field(default_factory=CleanOptions)
+
+
+class Progress:
+    """A one-line progress report on stderr, only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled and sys.stderr.isatty()
+        self.last = 0.0
+        self.start = time.perf_counter()
+
+    def update(self, docs: int, nbytes: int, force: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if force or now - self.last > 0.3:
+            self.last = now
+            mb = nbytes / 1e6
+            rate = mb / max(now - self.start, 1e-9)
+            sys.stderr.write(f"\rcleantext: {docs:,} documents, {mb:,.1f} MB, {rate:,.1f} MB/s ")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+
+
+class Job:
+    def __init__(self, options: RunOptions):
+        self.o = options
+        self.pipeline = Pipeline(options.clean)
+        self.counts: Counter = Counter()
+        self.dedup = None
+        if options.dedup != "off":
+            from .dedup import DedupConfig, Deduplicator
+
+            cfg = DedupConfig(threshold=options.threshold, num_perm=options.num_perm,
+                              ngram=options.ngram, seed=options.seed)
+            if options.index is not None and options.index.exists():
+                self.dedup = Deduplicator.load(options.index, cfg)
+            else:
+                self.dedup = Deduplicator(cfg)
+        self.rejected: SideFile | None = None
+        self.duplicates: SideFile | None = None
+        self.explain: SideFile | None = None
+        self.representatives: dict[str, str] = {}  # representative id -> its cluster id
+        self.progress = Progress(not options.quiet)
+        self.started = time.perf_counter()
+
+    # -- per document --------------------------------------------------------
+    def handle(self, doc: Document, sink) -> None:
+        """Route one finished document: rejected, duplicate, or written."""
+        self.counts["read"] += 1
+        if doc.error is not None:
+            if self.o.on_error == "fail":
+                raise RunError(f"{doc.location}: {doc.error} (use --on-error skip to set such records aside)")
+            self.counts["rejected"] += 1
+            self.counts[f"rejected.{doc.error.split(' (')[0]}"] += 1
+            raw = doc.raw or b""
+            self._side("rejected").write({"location": doc.location, "reason": doc.error,
+                                          "record": raw.decode("utf-8", errors="replace")})
+            print(f"cleantext: skipped {doc.location}: {doc.error}", file=sys.stderr)
+            return
+        self.counts["bytes"] += len(doc.text.encode("utf-8", errors="replace"))
+        cleaned = doc.cleaned_text()
+        if not cleaned:
+            self.counts["emptied"] += 1
+        if self.explain is not None:
+            for r in doc.removals():
+                self.explain.write({"id": doc.id, "location": doc.location, **r.as_dict()})
+        if self.dedup is not None:
+            match = self.dedup.check(doc.id, cleaned)
+            if match is not None:
+                doc.duplicate = {"duplicate_of": match.duplicate_of, "cluster": match.duplicate_of,
+                                 "similarity": match.similarity, "dup_kind": match.kind}
+                self.counts[f"duplicates.{match.kind}"] += 1
+                self.representatives[match.duplicate_of] = match.duplicate_of
+                if sink is not None and sink.fmt == TEXT or self.o.dedup == "drop":
+                    entry = {"id": doc.id, "path": doc.location, "duplicate_of": match.duplicate_of,
+                             "similarity": match.similarity, "dup_kind": match.kind}
+                    if self.o.dedup == "drop":
+                        entry["record"] = output_record(doc, self.o.read.text_field)
+                    self._side("duplicates").write(entry)
+                if self.o.dedup == "drop":
+                    self.counts["removed.duplicate"] += 1
+                    return
+        self.counts["written"] += 1
+        self.emit(doc, sink)
+
+    def emit(self, doc: Document, sink) -> None:
+        raise NotImplementedError
+
+    def _side(self, name: str) -> SideFile:
+        side = getattr(self, name)
+        if side is None:
+            side = SideFile(self.side_path(f"_{name}.jsonl"), stream=self.side_stream())
+            setattr(self, name, side)
+        return side
+
+    def side_path(self, name: str) -> Path | None:
+        return self.o.side_dir / name if self.o.side_dir else None
+
+    def side_stream(self):
+        return None
+
+    # -- end of run --------------------------------------------------------------
+    def summary(self) -> dict:
+        seconds = time.perf_counter() - self.started
+        removed: dict[str, dict] = {}
+        for key, value in sorted(self.pipeline.stats.items()):
+            kind, rule = key.split(".", 1)
+            removed.setdefault(rule, {})[kind.replace("_removed", "")] = value
+        c = self.counts
+        out = {
+            "documents_read": c["read"],
+            "documents_written": c["written"],
+            "documents_removed": {"duplicate": c["removed.duplicate"]},
+            "documents_rejected": c["rejected"],
+            "documents_emptied": c["emptied"],
+            "rejected_reasons": {k.split(".", 1)[1]: v for k, v in c.items() if k.startswith("rejected.")},
+            "duplicates": {k.split(".", 1)[1]: v for k, v in c.items() if k.startswith("duplicates.")},
+            "removed_by_rule": removed,
+            "stages": self.pipeline.stage_stats(),
+            "seconds": round(seconds, 3),
+            "megabytes": round(c["bytes"] / 1e6, 3),
+            "mb_per_second": round(c["bytes"] / 1e6 / max(seconds, 1e-9), 2),
+        }
+        if self.dedup is not None:
+            out["dedup"] = self.dedup.stats
+        assert c["read"] == c["written"] + c["removed.duplicate"] + c["rejected"], "record accounting broken"
+        return out
+
+    def finish_side_files(self) -> None:
+        for side in (self.rejected, self.duplicates, self.explain):
+            if side is not None:
+                side.close()
+
+    def report(self, summary: dict) -> None:
+        self.progress.close()
+        if self.o.stats is not None:
+            write_atomic(self.o.stats, dumps(summary))
+        if self.o.quiet:
+            return
+        s = summary
+        lines = [f"cleantext: {s['documents_read']:,} documents read, {s['documents_written']:,} written, "
+                 f"{s['documents_removed']['duplicate']:,} removed as duplicates, "
+                 f"{s['documents_rejected']:,} rejected, {s['documents_emptied']:,} emptied"]
+        for rule, v in sorted(s["removed_by_rule"].items(), key=lambda kv: -kv[1].get("chars", 0)):
+            lines.append(f"  {rule:<18} {v.get('lines', 0):>9,} lines {v.get('chars', 0):>12,} chars removed")
+        if s["duplicates"]:
+            lines.append("  duplicates: " + ", ".join(f"{k} {v:,}" for k, v in sorted(s["duplicates"].items())))
+        lines.append(f"  {s['megabytes']:,.1f} MB in {s['seconds']:.2f} s ({s['mb_per_second']:.1f} MB/s)")
+        print("\n".join(lines), file=sys.stderr)
+
+
+class TreeJob(Job):
+    """Files and directories: two passes, a mirrored staged output tree."""
+
+    def __init__(self, options: RunOptions, inputs: list[Path]):
+        super().__init__(options)
+        self.inputs = inputs
+        self.files = discover(inputs)
+        self.out_dir = options.output or default_output(inputs)
+        check_output_location(self.out_dir, inputs)
+        if self.o.side_dir is None:
+            self.o.side_dir = self.out_dir
+        self.explain = SideFile(options.explain) if options.explain else None
+        self.staged_paths: dict[str, Path] = {}  # doc id -> staged JSONL file (for clusters)
+
+    def run(self) -> dict:
+        tree = StagedTree(self.out_dir)
+        self.tree = tree
+        try:
+            if self.pipeline.site_repeats is not None:
+                for f in self.files:  # pass 1: count lines per site
+                    for doc in read_file(f, self.o.read):
+                        if doc.error is None:
+                            self.pipeline.observe(doc)
+            for f in self.files:  # pass 2: clean and write
+                sink = RecordSink(tree.path(f.rel), f.fmt, self.o.read.text_field)
+                try:
+                    for doc in self.pipeline.run(read_file(f, self.o.read), counted=True):
+                        self.handle(doc, sink)
+                        if doc.error is None and f.fmt == JSONL:
+                            self.staged_paths[doc.id] = f.rel
+                        self.progress.update(self.counts["read"], self.counts["bytes"])
+                finally:
+                    sink.close()
+            self.mark_representatives()
+            self.finish_side_files()
+            if self.dedup is not None and self.o.index is not None:
+                self.dedup.save(self.o.index)
+            summary = self.summary()
+            tree.commit()
+        except BaseException:
+            self.finish_side_files()
+            tree.abort()
+            raise
+        self.report(summary)
+        if not self.o.quiet:
+            print(f"cleantext: output written to {self.out_dir}", file=sys.stderr)
+        return summary
+
+    def side_path(self, name: str) -> Path:
+        return self.tree.path(Path(name))
+
+    def emit(self, doc: Document, sink) -> None:
+        sink.write(doc)
+
+    def mark_representatives(self) -> None:
+        """Set `cluster` on representatives that got duplicates after they were written."""
+        by_file: dict[Path, set[str]] = {}
+        for rep in self.representatives:
+            rel = self.staged_paths.get(rep)
+            if rel is not None:
+                by_file.setdefault(rel, set()).add(rep)
+        for rel, ids in by_file.items():
+            staged = self.tree.stage / rel
+            from .io.formats import open_read, open_write
+            import orjson
+
+            tmp = staged.with_name(staged.name + ".cluster")
+            tmp = tmp.with_suffix(staged.suffix) if staged.suffix in (".gz", ".zst") else tmp
+            with open_read(staged) as src:
+                fh, raw = open_write(tmp)
+                for line in iter_lines(src):
+                    record = orjson.loads(line)
+                    rid = str(record.get(self.o.read.id_field))
+                    if rid in ids and isinstance(record.get("cleantext"), dict):
+                        record["cleantext"]["cluster"] = rid
+                        fh.write(dumps(record))
+                    else:
+                        fh.write(line + b"\n")
+                fh.close()
+                if raw is not None:
+                    raw.close()
+            os.replace(tmp, staged)
+
+
+class StreamJob(Job):
+    """stdin to stdout: streams, with a bounded look-ahead window."""
+
+    def __init__(self, options: RunOptions, stdin: BinaryIO, stdout: BinaryIO):
+        super().__init__(options)
+        self.stdin = stdin
+        self.stdout = stdout
+        if options.dedup == "drop" and options.side_dir is None:
+            raise RunError("--dedup drop on a stream needs --side-dir DIR for the dropped duplicates")
+        self.explain = SideFile(options.explain) if options.explain else None
+        self.fmt = TEXT
+
+    def side_stream(self):
+        return None
+
+    def side_path(self, name: str) -> Path | None:
+        if self.o.side_dir is None:
+            return Path(os.devnull) if name == "_rejected.jsonl" else None
+        return self.o.side_dir / name
+
+    def documents(self) -> Iterator[Document]:
+        reader = io.BufferedReader(self.stdin, buffer_size=1 << 20) if not isinstance(self.stdin, io.BufferedReader) else self.stdin
+        fmt = self.o.format
+        first = b""
+        if fmt == "auto":
+            first = reader.readline()
+            fmt = sniff_stream_format(first, self.o.read)
+        self.fmt = fmt
+        if fmt == JSONL:
+            lines = iter_lines(reader)
+            if first:
+                first = first[:-1] if first.endswith(b"\n") else first
+                yield from read_jsonl(reader, "<stdin>", "stdin", "", self.o.read, first=first)
+            else:
+                yield from read_jsonl(reader, "<stdin>", "stdin", "", self.o.read)
+        else:
+            data = first + reader.read()
+            yield text_document(data, "<stdin>", "stdin", "")
+
+    def run(self) -> dict:
+        try:
+            for doc in self.pipeline.run(self.documents(), counted=False):
+                self.handle(doc, None)
+                self.progress.update(self.counts["read"], self.counts["bytes"])
+            self.stdout.flush()
+            self.finish_side_files()
+            if self.dedup is not None and self.o.index is not None:
+                self.dedup.save(self.o.index)
+        except BaseException:
+            self.finish_side_files()
+            raise
+        summary = self.summary()
+        self.report(summary)
+        return summary
+
+    def emit(self, doc: Document, sink) -> None:
+        if self.fmt == TEXT:
+            text = doc.cleaned_text()
+            self.stdout.write((text + "\n").encode() if text else b"")
+        else:
+            self.stdout.write(dumps(output_record(doc, self.o.read.text_field)))
+        self.stdout.flush()
+
+
+def default_output(inputs: list[Path]) -> Path:
+    first = inputs[0].resolve()
+    if first.is_dir():
+        return first.with_name(first.name + ".clean")
+    return first.parent / (first.name.split(".")[0] + ".clean")
+
+
+def check_output_location(out_dir: Path, inputs: list[Path]) -> None:
+    out = out_dir.resolve()
+    for root in inputs:
+        r = root.resolve()
+        if out == r or (r.is_dir() and r in out.parents) or (r.is_file() and out == r.parent):
+            raise RunError(f"output {out_dir} would be inside or over the input {root}; choose another -o")

@@ -1,0 +1,19 @@
+"""Normal forms of a line used to compare lines, not to output them.
+
+Two copies of a headline that differ only in case, spacing or punctuation are
+the same line to a reader, so rules that look for repeats compare `line_key`s.
+"""
+from __future__ import annotations
+
+import regex
+
+_NON_WORD = regex.compile(r"[\W_]+", regex.UNICODE)
+
+
+def line_key(line: str) -> str:
+    """Casefolded words of `line` joined by single spaces ('' for no words)."""
+    return _NON_WORD.sub(" ", line.casefold()).strip()
+
+
+def word_count(line: str) -> int:
+    return len(line.split())
