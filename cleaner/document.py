@@ -69,14 +69,16 @@ class Document:
         """Kept lines with the document's paragraphing.
 
         Kept lines that were adjacent stay on adjacent lines; kept lines that
-        had a blank line (or removed lines around a blank) between them get
-        exactly one blank line.  No trailing spaces, no leading/trailing blank
+        had a blank or whitespace-only line between them (among any removed
+        lines) get exactly one blank line.  No trailing spaces, no leading/trailing blank
         lines.  Applying this to its own output changes nothing.
         """
         out: list[str] = []
         gap = False
         for line, removal in zip(self.lines, self.removed):
             if removal is not None:
+                # a line of only (no-break) spaces still separated paragraphs
+                gap = gap or removal.rule == "whitespace_line"
                 continue
             stripped = line.rstrip()
             if not stripped.strip():

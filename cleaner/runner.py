@@ -6,6 +6,7 @@ checked at the end of every run: read = written + removed + rejected.
 """
 from __future__ import annotations
 
+import base64
 import io
 import os
 import sys
@@ -101,8 +102,12 @@ class Job:
             self.counts["rejected"] += 1
             self.counts[f"rejected.{doc.error.split(' (')[0]}"] += 1
             raw = doc.raw or b""
-            self._side("rejected").write({"location": doc.location, "reason": doc.error,
-                                          "record": raw.decode("utf-8", errors="replace")})
+            entry = {"location": doc.location, "reason": doc.error}
+            try:
+                entry["record"] = raw.decode("utf-8")
+            except UnicodeDecodeError:  # keep the bytes exactly: base64, not a lossy decode
+                entry["record_base64"] = base64.b64encode(raw).decode("ascii")
+            self._side("rejected").write(entry)
             print(f"cleantext: skipped {doc.location}: {doc.error}", file=sys.stderr)
             return
         self.counts["bytes"] += len(doc.text.encode("utf-8", errors="replace"))
