@@ -14,13 +14,17 @@ table of a file names a rule (`related_link`, `navigation`, `social_prompt`,
     "See also the report" (no separator) is not matched, which keeps prose.
 ``patterns``
     regular expressions (the `regex` module, case-insensitive) that must match
-    the whole stripped line.
+    the whole stripped line.  A pattern should start with literal text (see
+    `phrasegate`: lines that cannot start that way are never tried); one that
+    cannot may be written `{ re = "...", needs = ["cookie"] }`, and is then
+    tried only on lines containing one of the `needs` strings.
 
 All languages are loaded together: a French page quoting an English share
 button is still a page with a share button.
 """
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -28,6 +32,7 @@ from pathlib import Path
 
 import regex
 
+from .phrasegate import Gate, literal_prefixes, required_substrings
 from .textnorm import line_key
 
 PHRASE_RULES = ("related_link", "navigation", "social_prompt", "cookie_notice", "copyright")
@@ -37,6 +42,30 @@ _LEAD_TAIL = r"\s*(?:$|[:：\-–—|»>›…»]+.*$|\.{3}.*$)"
 # Longest line the phrase rules look at: boilerplate lines are short, and the
 # limit keeps the regexes off long paragraphs.
 MAX_PHRASE_LINE = 400
+# Literal starts are indexed by up to this many characters.
+_INDEX_CHARS = 3
+
+
+def normalize_space(line: str) -> str:
+    return " ".join(line.split())
+
+
+@dataclass
+class Alternative:
+    """One compiled phrase pattern and the literal starts that gate it."""
+
+    rule_order: int
+    rule: str
+    source: str  # compiled on first use: most patterns never meet a candidate line
+    prefixes: tuple[str, ...] | None  # None: no literal start, always tried
+    needs: "re.Pattern | None" = None  # ungated: a line must contain one of these strings
+    _compiled: regex.Pattern | None = None
+
+    @property
+    def pattern(self) -> regex.Pattern:
+        if self._compiled is None:
+            self._compiled = _compile(self.source)
+        return self._compiled
 
 
 @dataclass
@@ -44,24 +73,57 @@ class RuleSet:
     """Compiled phrase rules; `match(line)` returns the rule name or None."""
 
     whole_lines: dict[str, str] = field(default_factory=dict)  # line_key -> rule
-    regexes: list[tuple[str, regex.Pattern]] = field(default_factory=list)
+    # gated alternatives by the first 1-3 characters of their literal starts
+    by_start: dict[str, list[Alternative]] = field(default_factory=dict)
+    ungated_always: list[Alternative] = field(default_factory=list)
+    ungated_needs: list[Alternative] = field(default_factory=list)
+    any_need: "re.Pattern | None" = None  # one scan for all the `needs` strings
     sources: list[str] = field(default_factory=list)
 
-    def match(self, line: str) -> str | None:
+    def add(self, alt: Alternative) -> None:
+        if alt.prefixes is None:
+            (self.ungated_always if alt.needs is None else self.ungated_needs).append(alt)
+            if alt.needs is not None:
+                combined = "|".join(a.needs.pattern for a in self.ungated_needs)
+                self.any_need = re.compile(combined)
+            return
+        for start in {p[:_INDEX_CHARS] for p in alt.prefixes}:
+            bucket = self.by_start.setdefault(start, [])
+            if alt not in bucket:
+                bucket.append(alt)
+
+    def _gated(self, text: str) -> list[Alternative]:
+        found = []
+        for n in range(1, _INDEX_CHARS + 1):
+            for alt in self.by_start.get(text[:n], ()):
+                if text.startswith(alt.prefixes):
+                    found.append(alt)
+        return found
+
+    def match(self, line: str, key: str | None = None) -> str | None:
+        """The rule matching `line`, if any (`key`: its line_key, if known)."""
         if len(line) > MAX_PHRASE_LINE:
             return None
         # One plain space for any run of whitespace (no-break spaces included),
         # so a pattern's ' ' matches what scrapers leave between words.
-        stripped = " ".join(line.split())
+        stripped = normalize_space(line)
         if not stripped:
             return None
-        rule = self.whole_lines.get(line_key(stripped))
+        rule = self.whole_lines.get(line_key(stripped) if key is None else key)
         if rule is not None:
             return rule
-        for name, pattern in self.regexes:
-            if pattern.match(stripped):
-                return name
-        return None
+        folded, bare = Gate.views(stripped)
+        candidates = self._gated(folded)
+        if bare and bare != folded:
+            candidates += self._gated(bare)
+        candidates += self.ungated_always
+        if self.any_need is not None and self.any_need.search(folded):
+            candidates += [a for a in self.ungated_needs if a.needs.search(folded)]
+        best: Alternative | None = None
+        for alt in candidates:
+            if (best is None or alt.rule_order < best.rule_order) and alt.pattern.match(stripped):
+                best = alt
+        return best.rule if best is not None else None
 
 
 def _read_toml(path: Path | resources.abc.Traversable) -> dict:
@@ -74,18 +136,23 @@ def bundled_lexicon_files() -> list:
     return sorted((p for p in folder.iterdir() if p.name.endswith(".toml")), key=lambda p: p.name)
 
 
+def _compile(source: str, flags=regex.IGNORECASE | regex.UNICODE) -> regex.Pattern:
+    return regex.compile(source, flags)
+
+
 def load_rules(extra_files: list[str | Path] = ()) -> RuleSet:
     """Compile the bundled lexicons plus the user's `--rules` files."""
-    files = list(bundled_lexicon_files()) + [Path(p) for p in extra_files]
-    leads: dict[str, list[str]] = {r: [] for r in PHRASE_RULES}
-    patterns: dict[str, list[str]] = {r: [] for r in PHRASE_RULES}
+    bundled_files = list(bundled_lexicon_files())
+    files = bundled_files + [Path(p) for p in extra_files]
     ruleset = RuleSet()
+    order = {rule: i for i, rule in enumerate(PHRASE_RULES)}
     for path in files:
         try:
             data = _read_toml(path)
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ValueError(f"cannot read rules file {path}: {exc}") from exc
         ruleset.sources.append(str(getattr(path, "name", path)))
+        bundled = path in bundled_files
         for rule, table in data.items():
             if not isinstance(table, dict):
                 continue  # metadata such as `language = "fr"`
@@ -95,21 +162,32 @@ def load_rules(extra_files: list[str | Path] = ()) -> RuleSet:
                 key = line_key(line)
                 if key:
                     ruleset.whole_lines.setdefault(key, rule)
-            leads[rule].extend(table.get("lead_phrases", []))
-            for pat in table.get("patterns", []):
-                try:
-                    regex.compile(pat)
-                except regex.error as exc:
-                    raise ValueError(f"{path}: bad pattern in [{rule}]: {pat!r}: {exc}") from exc
-                patterns[rule].append(pat)
-    for rule in PHRASE_RULES:
-        alternatives = []
-        if leads[rule]:
-            phrases = sorted({p.strip() for p in leads[rule] if p.strip()}, key=len, reverse=True)
-            body = "|".join(regex.escape(p).replace(r"\ ", r"\s+") for p in phrases)
-            alternatives.append(rf"[\W_]*(?:{body}){_LEAD_TAIL}")
-        alternatives.extend(f"(?:{p})$" for p in patterns[rule])
-        if alternatives:
-            combined = "|".join(f"(?:{a})" for a in alternatives)
-            ruleset.regexes.append((rule, regex.compile(combined, regex.IGNORECASE | regex.UNICODE)))
+            for phrase in table.get("lead_phrases", []):
+                phrase = normalize_space(phrase)
+                if not phrase:
+                    continue
+                body = regex.escape(phrase).replace(r"\ ", r"\s+")
+                ruleset.add(Alternative(order[rule], rule, rf"[\W_]*(?:{body}){_LEAD_TAIL}",
+                                        (phrase.casefold(),)))
+            for entry in table.get("patterns", []):
+                source = entry if isinstance(entry, str) else entry.get("re", "")
+                needs = None if isinstance(entry, str) else entry.get("needs")
+                if not bundled:  # the bundled ones are compiled by the test suite
+                    try:
+                        _compile(source)
+                    except regex.error as exc:
+                        raise ValueError(f"{path}: bad pattern in [{rule}]: {source!r}: {exc}") from exc
+                prefixes = literal_prefixes(source)
+                if needs is None and not prefixes:
+                    needs = required_substrings(source)
+                needs_re = re.compile("|".join(re.escape(n.casefold()) for n in needs)) if needs else None
+                ruleset.add(Alternative(order[rule], rule, f"(?:{source})$", tuple(prefixes) if prefixes else None,
+                                        needs_re))
     return ruleset
+
+
+def compile_all(ruleset: RuleSet) -> None:
+    """Compile every pattern now (tests; a user who wants errors up front)."""
+    for bucket in [*ruleset.by_start.values(), ruleset.ungated_always, ruleset.ungated_needs]:
+        for alt in bucket:
+            alt.pattern  # noqa: B018 - compiles

@@ -15,8 +15,6 @@ from .document import Document
 from .lexicon import RuleSet, load_rules
 from .textnorm import line_key
 
-# A line with no letter or digit at all: "----", "****", "|", "» »".
-_NO_WORD = regex.compile(r"[^\p{L}\p{N}]*")
 _SENTENCE_END = regex.compile(r"[.!?…:;。！？»\"”’)\]]\s*$")
 
 # Dangling fragments after the article: at most this many words, no sentence
@@ -40,20 +38,22 @@ class LineRules:
         title_key = line_key(doc.title) if doc.title else None
         title_seen = False  # a title field's text may stand once in the body too
         previous_key = None
+        keys = [""] * len(lines)  # kept for the cross-document stages
+        doc.scratch["keys"] = keys
         for i, line in enumerate(lines):
             stripped = line.strip()
             if not stripped:
                 if line:
                     doc.remove(i, "whitespace_line")
                 continue
-            if _NO_WORD.fullmatch(stripped):
+            key = keys[i] = line_key(stripped)
+            if not key:
                 doc.remove(i, "separator_line")
                 continue
-            rule = self.rules.match(stripped)
+            rule = self.rules.match(stripped, key)
             if rule is not None:
                 doc.remove(i, rule)
                 continue
-            key = line_key(stripped)
             if title_key is None:
                 title_key = key  # the first line is the title
                 title_seen = True

@@ -8,14 +8,16 @@ Crawl boilerplate this way).  So a line whose normal form occurs in several
 Copies of one article (re-crawls, syndicated copies on the same site, light
 edits) must not vote for each other: that would turn the article's own body
 into "boilerplate" and hide exactly the duplicates the dedup stage must find.
-Each document therefore gets an *article fingerprint*, the bottom-k hashes of
-its long lines; two documents whose fingerprints share at least half their
-hashes are copies of one article and count once.
+So each document joins an *article group* when it arrives: its fingerprint is
+the bottom-k hashes of its long lines (its paragraphs), and a document whose
+fingerprint shares at least half of its hashes with an earlier one of the same
+source is a copy of that article.  Lines then count groups, not documents.
 
-Memory: one entry per distinct (source, line) pair, holding up to
-`MAX_ARTICLES` article ids; past `max_entries` entries, the entries seen in a
-single article are pruned (they are the bulk, and a line seen once is no
-evidence yet), so the table stays within about max_entries * 120 bytes.
+Memory: one table entry per distinct (source, line) pair holding up to
+`MAX_GROUPS` group ids, plus k fingerprint entries per document.  Past
+`max_entries` line entries, the entries seen in a single group are dropped
+(they are the bulk, and a line seen once is no evidence yet): about
+max_entries x 150 bytes at most (5M entries: ~750 MB) for the line table.
 """
 from __future__ import annotations
 
@@ -29,12 +31,21 @@ from .textnorm import line_key
 # Lines of at least this many words identify an article (its paragraphs).
 LONG_LINE_WORDS = 12
 FINGERPRINT_SIZE = 4
-# Articles remembered per line: enough to tell "a few" from "many".
-MAX_ARTICLES = 8
+# Groups remembered per line: enough to tell "a few" from "many".
+MAX_GROUPS = 8
 
 
 def _hash(text: str) -> int:
     return xxhash.xxh3_64_intdigest(text.encode("utf-8", "surrogatepass"))
+
+
+def line_keys(doc: Document) -> list[str]:
+    """line_key of every line ('' for blank ones), computed once per document."""
+    keys = doc.scratch.get("keys")
+    if keys is None:
+        keys = [line_key(line) if line.strip() else "" for line in doc.lines]
+        doc.scratch["keys"] = keys
+    return keys
 
 
 class SiteRepeats:
@@ -46,77 +57,69 @@ class SiteRepeats:
         # A line must occur in `min_docs` distinct articles (this one included).
         self.min_docs = max(2, min_docs)
         self.max_entries = max_entries
-        self.table: dict[int, list[int]] = {}  # hash(source, line) -> article ids
-        self.fingerprints: list[tuple[int, ...]] = []  # article id -> fingerprint
+        self.table: dict[int, list[int]] = {}  # hash(source, line) -> group ids
+        self.groups: dict[int, tuple[int, ...]] = {}  # group id -> its first fingerprint
+        self.by_fingerprint_hash: dict[int, list[int]] = {}  # hash(source, fp value) -> group ids
         self.source_docs: Counter = Counter()
         self.stats: Counter = Counter()
 
-    # -- fingerprints ------------------------------------------------------
-    def _article_id(self, keys: list[str]) -> int:
+    def _group_of(self, source: str, keys: list[str]) -> int:
         long_hashes = sorted({_hash(k) for k in keys if k.count(" ") + 1 >= LONG_LINE_WORDS})
         if len(long_hashes) >= 2:
             fingerprint = tuple(long_hashes[:FINGERPRINT_SIZE])
         else:  # no body to speak of: only identical documents are copies
             fingerprint = (_hash("\n".join(keys)),)
-        self.fingerprints.append(fingerprint)
-        return len(self.fingerprints) - 1
+        index_keys = [_hash(f"{source}\x00{v}") for v in fingerprint]
+        candidates: Counter = Counter()
+        for k in index_keys:
+            for group in self.by_fingerprint_hash.get(k, ()):
+                candidates[group] += 1
+        for group, shared in sorted(candidates.items(), key=lambda kv: (-kv[1], kv[0])):
+            other = self.groups[group]
+            if shared * 2 >= max(len(fingerprint), len(other)):
+                self.stats["copies_grouped"] += 1
+                return group
+        group = len(self.groups)
+        self.groups[group] = fingerprint
+        for k in index_keys:
+            self.by_fingerprint_hash.setdefault(k, []).append(group)
+        return group
 
-    def _same_article(self, a: int, b: int) -> bool:
-        fa, fb = self.fingerprints[a], self.fingerprints[b]
-        if fa == fb:
-            return True
-        shared = len(set(fa) & set(fb))
-        return shared * 2 >= max(len(fa), len(fb)) and shared >= 1 and len(fa) > 1 and len(fb) > 1
-
-    def _distinct_articles(self, article_ids: list[int]) -> int:
-        groups: list[int] = []
-        for art in article_ids:
-            if not any(self._same_article(art, g) for g in groups):
-                groups.append(art)
-        return len(groups)
-
-    # -- passes ------------------------------------------------------------
     def _line_hashes(self, doc: Document) -> list[int | None]:
-        source = doc.source
-        out: list[int | None] = []
-        for line in doc.lines:
-            key = line_key(line) if line.strip() else ""
-            out.append(_hash(source + "\x00" + key) if key else None)
-        return out
+        hashes = doc.scratch.get("line_hashes")
+        if hashes is None:
+            prefix = doc.source + "\x00"
+            hashes = [_hash(prefix + k) if k else None for k in line_keys(doc)]
+            doc.scratch["line_hashes"] = hashes
+        return hashes
 
     def observe(self, doc: Document) -> None:
         """Count the document's lines (first pass, or entering the window)."""
-        keys = [line_key(line) for line in doc.lines if line.strip()]
-        article = self._article_id([k for k in keys if k])
-        doc.scratch["line_hashes"] = self._line_hashes(doc)
+        keys = line_keys(doc)
+        group = self._group_of(doc.source, [k for k in keys if k])
         self.source_docs[doc.source] += 1
         table = self.table
-        for h in {x for x in doc.scratch["line_hashes"] if x is not None}:
-            arts = table.get(h)
-            if arts is None:
-                table[h] = [article]
-            elif len(arts) < MAX_ARTICLES and arts[-1] != article:
-                arts.append(article)
+        for h in {x for x in self._line_hashes(doc) if x is not None}:
+            groups = table.get(h)
+            if groups is None:
+                table[h] = [group]
+            elif len(groups) < MAX_GROUPS and group not in groups:
+                groups.append(group)
         if len(table) > self.max_entries:
             self._prune()
 
     def _prune(self) -> None:
         before = len(self.table)
-        self.table = {h: a for h, a in self.table.items() if len(a) > 1}
+        self.table = {h: g for h, g in self.table.items() if len(g) > 1}
         self.stats["pruned_entries"] += before - len(self.table)
 
     def repeats(self, doc: Document) -> list[int]:
         """For each line, how many other distinct articles of the source hold it."""
-        if "line_hashes" not in doc.scratch:  # second pass: counted already
-            doc.scratch["line_hashes"] = self._line_hashes(doc)
-        hashes = doc.scratch["line_hashes"]
+        table = self.table
         out = []
-        for h in hashes:
-            arts = self.table.get(h) if h is not None else None
-            if not arts or len(arts) == 1:
-                out.append(0)
-            else:
-                out.append(self._distinct_articles(arts) - 1)
+        for h in self._line_hashes(doc):
+            groups = table.get(h) if h is not None else None
+            out.append(len(groups) - 1 if groups else 0)
         return out
 
     def apply(self, doc: Document) -> None:
@@ -125,4 +128,5 @@ class SiteRepeats:
         threshold = self.min_docs - 1
         for i, n in enumerate(counts):
             if n >= threshold and doc.removed[i] is None:
-                doc.remove(i, "site_repeat", float(n))
+                doc.remove(i, "site_repeat", float(n + 1))
+                self.stats["lines_removed"] += 1

@@ -1,0 +1,178 @@
+"""Literal gates for the phrase patterns: skip a regex unless the line could match.
+
+Trying a few hundred phrase regexes on every line costs ~300 µs a line with the
+`regex` module, almost all of it spent failing.  Nearly every phrase pattern
+starts with literal text ("lire aussi", "(?:share|tweet|...)", "©"), so
+`literal_prefixes` extracts the literal strings a match must start with, and
+`Gate` tries a pattern only on lines that start (after optional leading
+non-word characters) with one of them -- one `str.startswith(tuple)` call.
+The gate is a superset test: it never rules out a line the regex would match;
+patterns whose start is not literal are returned as ungated and always tried.
+"""
+from __future__ import annotations
+
+import regex
+
+# Leading pieces a pattern may use to skip punctuation before its literal start.
+_SKIPPER = regex.compile(r"\\b|(?: |\\s)[*?]\??|(?:\[\\W_\]|\[_\\W\]|\\W|\[\^\\w\]|\\s|\[\\s\\W_\]|\[\\W\\s_\])(?:[*+?]|\{\d*,?\d*\})?\??")
+_META = set(".^$*+?{}[]()|\\")
+
+
+def _split_top(p: str) -> list[str]:
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(p):
+        c = p[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":
+            i = _class_end(p, i)
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            parts.append(p[start:i])
+            start = i + 1
+        i += 1
+    parts.append(p[start:])
+    return parts
+
+
+def _class_end(p: str, i: int) -> int:
+    j = i + 1
+    if p[j : j + 1] == "^":
+        j += 1
+    if p[j : j + 1] == "]":
+        j += 1
+    while j < len(p) and p[j] != "]":
+        j += 2 if p[j] == "\\" else 1
+    return j + 1
+
+
+def _group_end(p: str, i: int) -> int:
+    depth, j = 0, i
+    while j < len(p):
+        c = p[j]
+        if c == "\\":
+            j += 2
+            continue
+        if c == "[":
+            j = _class_end(p, j)
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return j + 1
+        j += 1
+    raise ValueError("unbalanced")
+
+
+def _optional_follows(p: str, j: int) -> bool:
+    return p[j : j + 1] in ("?", "*") or bool(regex.match(r"\{0*,", p[j:]))
+
+
+def literal_prefixes(p: str) -> list[str] | None:
+    """Casefolded strings one of which every match of `p` starts with, or None."""
+    try:
+        out: list[str] = []
+        for alt in _split_top(p):
+            got = _alt_prefixes(alt)
+            if got is None:
+                return None
+            out.extend(got)
+        return out
+    except (ValueError, IndexError):
+        return None
+
+
+def _skip_punctuation(p: str) -> str:
+    """Drop leading pieces that can only match non-word characters (the gate
+    also tries the line with its leading non-word characters stripped)."""
+    while True:
+        m = _SKIPPER.match(p)
+        if m and m.group():
+            p = p[m.end():]
+            continue
+        if p.startswith("["):
+            end = _class_end(p, 0)
+            body = p[1 : end - 1]
+            if body.startswith("^") or "\\" in body or any(ch.isalnum() or ch == "_" for ch in body):
+                return p
+            q = regex.match(r"(?:[*+?]|\{\d*,?\d*\})?\??", p[end:])
+            p = p[end + q.end():]
+            continue
+        return p
+
+
+def _alt_prefixes(p: str) -> list[str] | None:
+    p = _skip_punctuation(p)
+    while p.startswith(("(?=", "(?!", "(?<=", "(?<!")):  # zero-width: skipping widens
+        p = _skip_punctuation(p[_group_end(p, 0):])
+    if p.startswith("[") and not p.startswith("[^"):
+        end = _class_end(p, 0)
+        body = p[1 : end - 1]
+        if body and len(body) <= 8 and "\\" not in body and "-" not in body and p[end : end + 1] not in ("?", "*", "{"):
+            return [ch.casefold() for ch in body]  # "[îi]napoi": starts with î or i
+    if p.startswith(("(?:", "(?-i:", "(?i:")):
+        end = _group_end(p, 0)
+        inner = p[p.index(":") + 1 : end - 1]
+        head = literal_prefixes(inner)
+        if head is None:
+            return None
+        if not _optional_follows(p, end):
+            return head
+        # an optional group: a match starts with it or with what follows it
+        q = regex.match(r"(?:[*?]|\{0*,\d*\})\??", p[end:])
+        rest = _alt_prefixes(p[end + q.end():])
+        return None if rest is None else head + rest
+    literal = []
+    i = 0
+    while i < len(p):
+        c = p[i]
+        if c == "\\":
+            e = p[i + 1 : i + 2]
+            if e and not e.isalnum():
+                literal.append(e)
+                i += 2
+                continue
+            break
+        if c in _META:
+            break
+        literal.append(c)
+        i += 1
+    if i < len(p) and p[i] in "?*{" and literal:
+        if p[i] != "{" or _optional_follows(p, i):
+            literal.pop()  # the last character is optional
+    text = "".join(literal)
+    if not text.strip():
+        return None
+    return [text.casefold()]
+
+
+_LAZY_LEAD = regex.compile(r"^(?:\.[*+]\??|\(\?:\\S\+ \)(?:[*+]|\{\d*,?\d*\})\??)")
+
+
+def required_substrings(p: str) -> list[str] | None:
+    """For a pattern that scans ("anything, then X"), the casefolded literal
+    strings one of which every match contains; None when unknown."""
+    m = _LAZY_LEAD.match(p)
+    if not m:
+        return None
+    return literal_prefixes(p[m.end():])
+
+
+_NON_WORD_LEAD = regex.compile(r"^[\W_]+")
+
+
+class Gate:
+    """Which gated patterns a line may match: `keys(line)` gives the views of
+    the line to test with `str.startswith(prefixes)`."""
+
+    @staticmethod
+    def views(line: str) -> tuple[str, str]:
+        folded = line.casefold()
+        return folded, _NON_WORD_LEAD.sub("", folded)
