@@ -33,12 +33,13 @@ from pathlib import Path
 import regex
 
 from .phrasegate import Gate, literal_prefixes, required_substrings
-from .textnorm import line_key
+from .textnorm import fold, line_key
 
 PHRASE_RULES = ("related_link", "navigation", "social_prompt", "cookie_notice", "copyright")
 
-# What may follow a lead phrase: nothing, or a separator and then anything.
-_LEAD_TAIL = r"\s*(?:$|[:：\-–—|»>›…»]+.*$|\.{3}.*$)"
+# What may follow a lead phrase: nothing, or a separator and a title of at most
+# 200 characters; a dash only with a space before it, so "Related-party" is prose.
+_LEAD_TAIL = r"\s*(?:$|(?:[:：|»>›…]+|\s[\-–—]+)\s*.{0,200}$|[\-–—]+$|\.{3}.{0,200}$)"
 # Longest line the phrase rules look at: boilerplate lines are short, and the
 # limit keeps the regexes off long paragraphs.
 MAX_PHRASE_LINE = 400
@@ -84,7 +85,7 @@ class RuleSet:
         if alt.prefixes is None:
             (self.ungated_always if alt.needs is None else self.ungated_needs).append(alt)
             if alt.needs is not None:
-                combined = "|".join(a.needs.pattern for a in self.ungated_needs)
+                combined = "|".join(dict.fromkeys(n for a in self.ungated_needs for n in a.needs.pattern.split("|")))
                 self.any_need = re.compile(combined)
             return
         for start in {p[:_INDEX_CHARS] for p in alt.prefixes}:
@@ -160,15 +161,17 @@ def load_rules(extra_files: list[str | Path] = ()) -> RuleSet:
                 raise ValueError(f"{path}: unknown rule table [{rule}]; known: {', '.join(PHRASE_RULES)}")
             for line in table.get("lines", []):
                 key = line_key(line)
-                if key:
-                    ruleset.whole_lines.setdefault(key, rule)
+                if not key:
+                    raise ValueError(f"{path}: [{rule}] line {line!r} has no letters or digits; "
+                                     "write it as a pattern")
+                ruleset.whole_lines.setdefault(key, rule)
             for phrase in table.get("lead_phrases", []):
                 phrase = normalize_space(phrase)
                 if not phrase:
                     continue
                 body = regex.escape(phrase).replace(r"\ ", r"\s+")
                 ruleset.add(Alternative(order[rule], rule, rf"[\W_]*(?:{body}){_LEAD_TAIL}",
-                                        (phrase.casefold(),)))
+                                        (fold(phrase),)))
             for entry in table.get("patterns", []):
                 source = entry if isinstance(entry, str) else entry.get("re", "")
                 needs = None if isinstance(entry, str) else entry.get("needs")
@@ -180,7 +183,7 @@ def load_rules(extra_files: list[str | Path] = ()) -> RuleSet:
                 prefixes = literal_prefixes(source)
                 if needs is None and not prefixes:
                     needs = required_substrings(source)
-                needs_re = re.compile("|".join(re.escape(n.casefold()) for n in needs)) if needs else None
+                needs_re = re.compile("|".join(re.escape(fold(n)) for n in needs)) if needs else None
                 ruleset.add(Alternative(order[rule], rule, f"(?:{source})$", tuple(prefixes) if prefixes else None,
                                         needs_re))
     return ruleset

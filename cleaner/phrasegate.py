@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import regex
 
+from .textnorm import fold
+
 # Leading pieces a pattern may use to skip punctuation before its literal start.
 _SKIPPER = regex.compile(r"\\b|(?: |\\s)[*?]\??|(?:\[\\W_\]|\[_\\W\]|\\W|\[\^\\w\]|\\s|\[\\s\\W_\]|\[\\W\\s_\])(?:[*+?]|\{\d*,?\d*\})?\??")
 _META = set(".^$*+?{}[]()|\\")
@@ -116,7 +118,7 @@ def _alt_prefixes(p: str) -> list[str] | None:
         end = _class_end(p, 0)
         body = p[1 : end - 1]
         if body and len(body) <= 8 and "\\" not in body and "-" not in body and p[end : end + 1] not in ("?", "*", "{"):
-            return [ch.casefold() for ch in body]  # "[îi]napoi": starts with î or i
+            return [fold(ch) for ch in body]  # "[îi]napoi": starts with î or i
     if p.startswith(("(?:", "(?-i:", "(?i:")):
         end = _group_end(p, 0)
         inner = p[p.index(":") + 1 : end - 1]
@@ -150,7 +152,7 @@ def _alt_prefixes(p: str) -> list[str] | None:
     text = "".join(literal)
     if not text.strip():
         return None
-    return [text.casefold()]
+    return [fold(text)]
 
 
 _LAZY_LEAD = regex.compile(r"^(?:\.[*+]\??|\(\?:\\S\+ \)(?:[*+]|\{\d*,?\d*\})\??)")
@@ -174,5 +176,5 @@ class Gate:
 
     @staticmethod
     def views(line: str) -> tuple[str, str]:
-        folded = line.casefold()
+        folded = fold(line)
         return folded, _NON_WORD_LEAD.sub("", folded)

@@ -12,9 +12,16 @@ import re
 _NON_WORD = re.compile(r"[\W_]+")
 
 
+def fold(text: str) -> str:
+    """casefold, except that Turkish İ folds to plain i (not i + combining dot),
+    so "İlgili" and "ilgili" compare equal."""
+    folded = text.casefold()
+    return folded.replace("i\u0307", "i") if "\u0307" in folded else folded
+
+
 def line_key(line: str) -> str:
     """Casefolded words of `line` joined by single spaces ('' for no words)."""
-    return _NON_WORD.sub(" ", line.casefold()).strip()
+    return _NON_WORD.sub(" ", fold(line)).strip()
 
 
 def word_count(line: str) -> int:
