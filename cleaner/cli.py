@@ -6,7 +6,6 @@ from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
-import click
 import typer
 
 from .config import load_config
@@ -40,7 +39,7 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _merge_config(ctx: click.Context, values: dict, config: Optional[Path]) -> dict:
+def _merge_config(ctx: typer.Context, values: dict, config: Optional[Path]) -> dict:
     """Options from --config, unless given on the command line."""
     if config is None:
         return values
@@ -52,7 +51,9 @@ def _merge_config(ctx: click.Context, values: dict, config: Optional[Path]) -> d
     if unknown:
         _fail(f"unknown option(s) in {config}: {', '.join(unknown)}")
     for key, value in loaded.items():
-        if ctx.get_parameter_source(key) != click.core.ParameterSource.COMMANDLINE:
+        source = ctx.get_parameter_source(key)
+        # typer vendors its own click, so compare the enum by name
+        if getattr(source, "name", None) != "COMMANDLINE":
             if key in ("output", "explain", "stats", "index", "side_dir") and value is not None:
                 value = Path(value)
             if key == "rules" and isinstance(value, str):

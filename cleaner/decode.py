@@ -41,17 +41,61 @@ def looks_binary(data: bytes) -> str | None:
     return None
 
 
+_JAPANESE = ("shift_jis", "shift_jis_2004", "shift_jisx0213", "cp932", "euc_jp", "euc_jis_2004",
+             "euc_jisx0213", "iso2022_jp")
+# cp1252 first: on a tie (short Western text scores the same in cp1250 and
+# cp1252) the far more common encoding wins.
+_TIE_ORDER = ("cp1252", "latin_1", "iso8859_1", "iso8859_15", "utf_8")
+
+
 def _legacy_encoding(data: bytes) -> str:
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data[:_SNIFF]).best()
+    matches = list(from_bytes(data[:_SNIFF]))
+    best = matches[0] if matches else None
+    if best is not None:
+        tied = [m for m in matches if m.chaos == best.chaos and m.coherence == best.coherence]
+        for preferred in _TIE_ORDER:
+            if any(m.encoding == preferred for m in tied):
+                best = next(m for m in tied if m.encoding == preferred)
+                break
+        if best.encoding in _JAPANESE and _mostly_halfwidth_katakana(str(best)):
+            # short KOI8-R text decodes to half-width katakana: ask again without Japanese
+            others = [m for m in matches if m.encoding not in _JAPANESE]
+            if others:
+                best = others[0]
     name = best.encoding if best is not None else "cp1252"
+    if _latin_family(name) and _non_ascii_share(data) <= 0.3:
+        # Mostly-ASCII text with a few accents in *some* Latin code page: on
+        # the web that is cp1252 far more often than the Hungarian or Baltic
+        # page a short sample happens to score best in.
+        name = "cp1252"
     # Web pages labelled or detected as latin-1 are in practice cp1252 (WHATWG
     # treats them the same); the sloppy variant keeps the five bytes cp1252
     # leaves undefined instead of failing on them.
     if name in ("latin_1", "iso8859_1", "cp1252", "ascii"):
         return "sloppy-windows-1252"
     return name
+
+
+_LATIN_PAGES = {"cp1250", "cp1252", "cp1254", "cp1257", "cp1258", "latin_1", "mac_roman", "mac_latin2",
+                "mac_iceland", "cp437", "cp850", "cp852", "cp775", "cp858", "hp_roman8"}
+
+
+def _latin_family(name: str) -> bool:
+    if name.startswith("iso8859_"):
+        return name.split("_")[1] not in ("5", "6", "7", "8", "11")
+    return name in _LATIN_PAGES
+
+
+def _non_ascii_share(data: bytes) -> float:
+    sample = data[:_SNIFF]
+    return len(sample.translate(None, bytes(range(128)))) / max(1, len(sample))
+
+
+def _mostly_halfwidth_katakana(text: str) -> bool:
+    letters = [c for c in text if not c.isspace() and not c.isascii()]
+    return bool(letters) and sum("\uff61" <= c <= "\uff9f" for c in letters) > 0.5 * len(letters)
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
@@ -65,12 +109,12 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
                 return data.decode(name), name
             except UnicodeDecodeError as exc:
                 raise DecodeError(f"invalid {name} after a byte-order mark: {exc.reason}") from None
+    reason = looks_binary(data)  # NUL bytes are valid UTF-8, but not text
+    if reason:
+        raise DecodeError(reason)
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    reason = looks_binary(data)
-    if reason:
-        raise DecodeError(reason)
     encoding = _legacy_encoding(data)
     return data.decode(encoding, errors="replace"), encoding.replace("sloppy-windows-1252", "cp1252")

@@ -1,5 +1,12 @@
-"""Stage: the learned line model (see `linemodel`), applied to the lines the
-rules kept, with the cross-document repeat counts as one of its signals."""
+"""Stage: the learned line model (see `linemodel`), with the cross-document
+repeat counts as one of its signals.
+
+The model scores every line of the document as it came out of the repair
+stage (it was trained on whole pages, so positions and neighbours mean what
+they meant in training) and removes, among the lines the rules kept, those
+scored at or above the threshold.  It never empties a document the rules left
+non-empty: the kept line it finds least boilerplate-like stays.
+"""
 from __future__ import annotations
 
 from collections import Counter
@@ -17,10 +24,21 @@ class LineModelStep:
         self.threshold = self.model.threshold if threshold is None else threshold
         self.stats: Counter = Counter()
 
-    def apply(self, doc: Document, site_repeats=None) -> None:
-        repeats = doc.scratch.get("repeats")
-        source_docs = site_repeats.source_docs[doc.source] if site_repeats is not None else 1
-        probs = self.model.score(doc.lines, repeats=repeats, source_docs=source_docs)
-        for i, p in enumerate(probs):
-            if p >= self.threshold and doc.removed[i] is None and doc.lines[i].strip():
-                doc.remove(i, "line_model", p)
+    def apply_batch(self, docs: list[Document], site_repeats=None) -> None:
+        docs = [d for d in docs if any(line.strip() for line in d.lines)]
+        if not docs:
+            return
+        batch = [(d.lines, d.scratch.get("repeats"),
+                  site_repeats.source_docs[d.source] if site_repeats is not None else 1) for d in docs]
+        for doc, probs in zip(docs, self.model.score_batch(batch)):
+            self._remove(doc, probs)
+
+    def _remove(self, doc: Document, probs: list[float]) -> None:
+        kept = [i for i, r in enumerate(doc.removed) if r is None and doc.lines[i].strip()]
+        doomed = [i for i in kept if probs[i] >= self.threshold]
+        if doomed and len(doomed) == len(kept):
+            doomed.remove(min(doomed, key=lambda i: (probs[i], i)))  # never empty a document
+            self.stats["documents_saved_from_empty"] += 1
+        for i in doomed:
+            doc.remove(i, "line_model", probs[i])
+        self.stats["lines_removed"] += len(doomed)

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
 
+from .dedupview import dedup_view
 from .document import Document
 from .io.formats import JSONL, TEXT, iter_lines
 from .io.readers import InputFile, ReadOptions, discover, read_file, read_jsonl, sniff_stream_format, text_document
@@ -88,7 +89,8 @@ class Job:
         self.rejected: SideFile | None = None
         self.duplicates: SideFile | None = None
         self.explain: SideFile | None = None
-        self.representatives: dict[str, str] = {}  # representative id -> its cluster id
+        self.representatives: set[str] = set()  # ids of representatives that got duplicates
+        self.locations: dict[str, str] = {}  # representative id -> path, for text corpora
         self.progress = Progress(not options.quiet)
         self.started = time.perf_counter()
 
@@ -118,14 +120,18 @@ class Job:
             for r in doc.removals():
                 self.explain.write({"id": doc.id, "location": doc.location, **r.as_dict()})
         if self.dedup is not None:
-            match = self.dedup.check(doc.id, cleaned)
-            if match is not None:
+            match = self.dedup.check(doc.id, dedup_view(cleaned))
+            if match is None:
+                if sink is not None and sink.fmt == TEXT:
+                    self.locations[doc.id] = doc.location  # text corpora: one file per document
+            else:
                 doc.duplicate = {"duplicate_of": match.duplicate_of, "cluster": match.duplicate_of,
                                  "similarity": match.similarity, "dup_kind": match.kind}
                 self.counts[f"duplicates.{match.kind}"] += 1
-                self.representatives[match.duplicate_of] = match.duplicate_of
+                self.representatives.add(match.duplicate_of)
                 if sink is not None and sink.fmt == TEXT or self.o.dedup == "drop":
                     entry = {"id": doc.id, "path": doc.location, "duplicate_of": match.duplicate_of,
+                             "representative_path": self.locations.get(match.duplicate_of),
                              "similarity": match.similarity, "dup_kind": match.kind}
                     if self.o.dedup == "drop":
                         entry["record"] = output_record(doc, self.o.read.text_field)

@@ -41,7 +41,8 @@ def test_fail_mode_stops_with_file_and_line_and_leaves_no_output(tmp_path):
     bad_corpus(tmp_path / "c")
     result = invoke("run", tmp_path / "c", "-o", tmp_path / "out")
     assert result.exit_code == 2
-    assert "docs.jsonl:2" in result.stderr and "malformed JSON" in result.stderr
+    # files are read in sorted order: binary.txt is the first bad input met
+    assert "binary.txt: binary content" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
 
@@ -55,13 +56,14 @@ def test_skip_mode_accounts_for_every_record(tmp_path):
     rejected = read_jsonl(tmp_path / "out" / "_rejected.jsonl")
     written = read_jsonl(tmp_path / "out" / "docs.jsonl")
     assert stats["documents_read"] == 11
-    assert stats["documents_rejected"] == len(rejected) == 6
-    assert stats["documents_written"] == len(written) + 3  # three text files are written too
+    assert stats["documents_rejected"] == len(rejected) == 7
+    assert stats["documents_written"] == len(written) + 2  # empty.txt and invalid-utf8.txt too
     assert stats["documents_read"] == stats["documents_written"] + stats["documents_rejected"]
     reasons = {r["location"].rsplit("/", 1)[-1]: r["reason"] for r in rejected}
     assert "malformed JSON" in reasons["docs.jsonl:2"]
     assert reasons["docs.jsonl:3"] == "no 'text' field"
     assert "int, not a string" in reasons["docs.jsonl:4"]
+    assert "list, not a string" in reasons["docs.jsonl:5"]
     assert "not a JSON object" in reasons["docs.jsonl:6"]
     assert "binary" in reasons["binary.txt"]
     # rejected records are kept verbatim, bytes included
@@ -74,6 +76,15 @@ def test_skip_mode_accounts_for_every_record(tmp_path):
     assert (tmp_path / "out" / "empty.txt").read_bytes() == b""
     assert (tmp_path / "out" / "invalid-utf8.txt").read_text(encoding="utf-8").startswith("Un texte réel")
     assert "« avec des guillemets »" in (tmp_path / "out" / "invalid-utf8.txt").read_text(encoding="utf-8")
+
+
+def test_fail_mode_names_the_jsonl_line(tmp_path):
+    (tmp_path / "c").mkdir()
+    write_jsonl(tmp_path / "c" / "docs.jsonl", [GOOD, "{not json", GOOD])
+    result = invoke("run", tmp_path / "c", "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    assert "docs.jsonl:2: malformed JSON" in result.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_binary_on_stdin_is_a_clear_error():

@@ -53,13 +53,23 @@ def discover(inputs: list[Path]) -> list[InputFile]:
     return files
 
 
+# Second-level labels under which a country domain registers names (a.co.uk).
+_REGISTRY_LABELS = {"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or", "go", "gob", "nic"}
+
+
 def source_of(value: object) -> str:
-    """The site of a URL ("https://www.a.com/x" -> "a.com"), else the value itself."""
+    """The site of a URL: its registrable domain, so "https://m.a.com/x",
+    "www.a.com" and "blog.a.com" share their boilerplate statistics
+    ("a.com"; "news.b.co.uk" -> "b.co.uk").  Other values are used as they are."""
     text = str(value)
-    if "://" in text:
-        host = urlsplit(text).hostname or text
-        return host[4:] if host.startswith("www.") else host
-    return text
+    if "://" not in text:
+        return text
+    host = (urlsplit(text).hostname or text).rstrip(".")
+    labels = host.split(".")
+    if len(labels) <= 2 or host.replace(".", "").isdigit():
+        return host
+    keep = 3 if len(labels[-1]) == 2 and labels[-2] in _REGISTRY_LABELS else 2
+    return ".".join(labels[-keep:])
 
 
 def _loads(line: bytes | str):

@@ -1,0 +1,1024 @@
+"""Streaming exact + near-duplicate detection with a compact MinHash LSH index.
+
+Usage (documents in input order)::
+
+    dd = Deduplicator(DedupConfig())            # or Deduplicator.load(path, cfg)
+    m = dd.check("doc-1", text)                 # None -> unique, now a representative
+    ms = dd.check_many([("doc-2", t2), ...])    # same results as check() one by one
+    dd.save(path)                               # atomic (temp file + os.replace)
+
+How a document is judged (see `cleaner.minhash` for normalization and hashing):
+
+1. *Exact*: the xxh3-128 key of its normalized token stream equals that of a
+   representative -> ``DuplicateMatch(rep_id, 1.0, "exact")``.
+2. *Near*: documents with at least one shingle query the LSH index (b bands of
+   r rows of the MinHash signature, see `cleaner.minhash.choose_bands`: 21 x 6
+   for threshold 0.8, S-curve midpoint 0.60, P(candidate | J=0.8) = 0.998).
+   Every candidate is verified on the full signature: estimated Jaccard =
+   share of equal MinHash values; the document is flagged against the verified
+   representative with the highest estimate (ties: the earliest) if that is
+   >= threshold -> ``DuplicateMatch(rep_id, round(est, 4), "near")``.
+   Documents with fewer units than one shingle only take part in step 1.
+3. Otherwise the document becomes a *representative*: it is added to the
+   index.  Duplicates are never added, so chains A~B, B~C do not link C to A
+   unless C~A verifies, and ``duplicate_of`` always names a representative.
+   A copy of a non-representative document is therefore reported against that
+   document's representative (kind "near"), not as an exact copy.
+
+Index layout (about 0.8-0.9 KB of memory per representative with the defaults):
+
+* signatures: uint32 rows of num_perm values, in blocks of 16384 rows (no
+  reallocation; untouched block tails cost no memory);
+* exact keys: two uint64 per representative, stored with the signatures;
+* LSH tables: one multimap for the b band tables plus the exact table (21 + 1
+  entries per representative).  An entry is one uint64 = key32 << 32 | row with
+  key32 = table id << 27 | top 27 bits of the key hash (a truncated hash only
+  adds false candidates, which verification removes).  New entries go to a
+  bucketed numpy hash table (the "delta"); when it holds about a quarter of
+  the main level it is sorted and merged in place into the main level, a sorted
+  array (8 bytes per entry, grown by realloc, old entries moved backwards in
+  chunks: no full copy) with a radix directory, so that a lookup is one
+  directory gather plus one fixed-size window gather;
+* ids: UTF-8 bytes in one bytearray plus offsets.
+
+Persistence: one file = 16-byte header (magic, format version), raw arrays
+(64-byte aligned), JSON metadata (config, normalization version, shapes,
+dtypes, xxh3-64 checksum of every array) and a 32-byte trailer (metadata
+offset, length, checksum, end magic).  The LSH tables are rebuilt from the
+signatures on load, so threshold/bands/rows may differ between runs; the
+fields that change the signatures (num_perm, seed, ngram, char_ngram,
+nospace_share, scheme, normalization version) must match.
+
+Not thread-safe; results are deterministic for a given config and input order.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+import tempfile
+from array import array
+from itertools import islice
+from dataclasses import asdict, dataclass, fields
+from typing import Iterable, Sequence
+
+import numpy as np
+import xxhash
+
+from cleaner.minhash import (
+    NORMALIZATION_VERSION,
+    SCHEMES,
+    MinHasher,
+    PreparedBatch,
+    candidate_probability,
+    choose_bands,
+    lsh_midpoint,
+)
+
+__all__ = ["DedupConfig", "Deduplicator", "DuplicateMatch", "IndexFileError"]
+
+_U64 = np.uint64
+_M32 = _U64(0xFFFFFFFF)
+_S32 = _U64(32)
+_ALL_ONES = _U64(0xFFFFFFFFFFFFFFFF)
+_NO_HITS = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=_U64))
+
+
+class IndexFileError(Exception):
+    """A saved index cannot be used: unreadable, corrupt, truncated, not an
+    index, or built with an incompatible configuration."""
+
+    def __init__(self, path, problem: str) -> None:
+        self.path = os.fspath(path)
+        self.problem = problem
+        super().__init__(f"dedup index {self.path!r}: {problem}")
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    """Duplicate detector settings.
+
+    threshold:     estimated Jaccard (of shingle sets) from which a document is a
+                   near duplicate.
+    num_perm:      MinHash permutations (signature length).
+    ngram:         words per shingle.
+    char_ngram:    characters per shingle for no-space scripts (CJK, Thai, ...).
+    nospace_share: share of no-space-script characters among a document's word
+                   characters from which it is shingled by characters.
+    seed:          MinHash permutation seed (datasketch's meaning).
+    scheme:        datasketch permutation scheme ("affine32", datasketch >= 2.0
+                   default, or "legacy").
+    bands, rows:   LSH banding; None = chosen by `choose_bands` so that a pair at
+                   the threshold becomes a candidate with probability >= min_recall.
+    """
+
+    threshold: float = 0.8
+    num_perm: int = 128
+    ngram: int = 5
+    char_ngram: int = 5
+    nospace_share: float = 0.3
+    seed: int = 1
+    scheme: str = SCHEMES[0]  # "affine32" with datasketch >= 2.0, else "legacy"
+    bands: int | None = None
+    rows: int | None = None
+    min_recall: float = 0.99
+
+    # Fields that change signatures or exact keys: must match a loaded index.
+    SIGNATURE_FIELDS = ("num_perm", "seed", "ngram", "char_ngram", "nospace_share", "scheme")
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.threshold <= 1.0:
+            raise ValueError(f"threshold must be in (0, 1], got {self.threshold}")
+        for name in ("num_perm", "ngram", "char_ngram"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1")
+        if not 0.0 <= self.nospace_share <= 1.0:
+            raise ValueError("nospace_share must be in [0, 1]")
+        if not 0.0 < self.min_recall < 1.0:
+            raise ValueError("min_recall must be in (0, 1)")
+        if self.scheme not in SCHEMES:
+            raise ValueError(f"scheme must be one of {SCHEMES}, got {self.scheme!r}")
+        if (self.bands is None) != (self.rows is None):
+            raise ValueError("give both bands and rows, or neither")
+        if self.bands is not None and (self.bands < 1 or self.rows < 1 or self.bands * self.rows > self.num_perm):
+            raise ValueError("need bands >= 1, rows >= 1 and bands * rows <= num_perm")
+
+    def lsh_params(self) -> tuple[int, int]:
+        if self.bands is not None:
+            return int(self.bands), int(self.rows)
+        return choose_bands(self.threshold, self.num_perm, self.min_recall)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "DedupConfig":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateMatch:
+    duplicate_of: str
+    similarity: float
+    kind: str  # "exact" | "near"
+
+
+# ---------------------------------------------------------------------------
+class _IdStore:
+    """Document ids as UTF-8 in one bytearray plus end offsets (~id length + 8 bytes)."""
+
+    def __init__(self) -> None:
+        self.blob = bytearray()
+        self.offsets = array("Q", [0])
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def append(self, doc_id: str) -> None:
+        self.blob += doc_id.encode("utf-8", "surrogatepass")
+        self.offsets.append(len(self.blob))
+
+    def __getitem__(self, i: int) -> str:
+        return self.blob[self.offsets[i] : self.offsets[i + 1]].decode("utf-8", "surrogatepass")
+
+    def nbytes(self) -> int:
+        return len(self.blob) + self.offsets.itemsize * len(self.offsets)
+
+
+class _SortedRun:
+    """A sorted uint64 array with its own buffer, merged in place.
+
+    The buffer holds `pad` all-ones sentinels after the `n` entries (so that
+    fixed-size windows never run off the end).  It grows with
+    ``ndarray.resize`` (realloc: large buffers are remapped, not copied), so
+    merging allocates no new full-size array and leaves no holes in the heap."""
+
+    __slots__ = ("buf", "n", "pad")
+
+    def __init__(self, pad: int = 0, data: np.ndarray | None = None) -> None:
+        self.pad = pad
+        if data is None:
+            self.buf = np.full(pad, _ALL_ONES, dtype=_U64)
+            self.n = 0
+        else:  # take over `data` (must own its memory)
+            self.n = len(data)
+            data.resize(self.n + pad, refcheck=False)
+            data[self.n :] = _ALL_ONES
+            self.buf = data
+
+    def view(self) -> np.ndarray:
+        return self.buf[: self.n]
+
+    def merge(self, new: np.ndarray, chunk: int) -> None:
+        """Merge sorted `new` in: grow the buffer, then move the old entries
+        backwards chunk by chunk to their final places and drop `new` into the
+        gaps (temporary memory: O(chunk + len(new)))."""
+        n, k = self.n, len(new)
+        if k == 0:
+            return
+        if len(self.buf) < n + k + self.pad:
+            self.buf.resize(n + k + self.pad, refcheck=False)
+        buf = self.buf
+        if n:
+            pos = np.searchsorted(buf[:n], new, side="right")  # old entries <= new[j]
+            end = n
+            while end > 0:
+                start = max(0, end - chunk)
+                j0 = int(np.searchsorted(pos, start, side="left"))
+                j1 = int(np.searchsorted(pos, end, side="left"))
+                if j1 == 0:  # nothing is inserted before this part: it stays in place
+                    break
+                seg = buf[start:end].copy()
+                # old entry i moves up by the number of new entries placed before it:
+                # #{j : pos[j] <= i} = j0 + #{j0 <= j < j1 : pos[j] <= i}
+                shift = np.cumsum(np.bincount(pos[j0:j1] - start, minlength=end - start))
+                shift += j0 + start
+                shift += np.arange(end - start)
+                buf[shift] = seg
+                end = start
+            buf[pos + np.arange(k)] = new
+        else:
+            buf[:k] = new
+        self.n = n + k
+        buf[self.n : self.n + self.pad] = _ALL_ONES
+
+
+class _KeyTable:
+    """Multimap key -> row for the b band tables and the exact table.
+
+    Entries are packed into one uint64, ``qs | row`` with ``qs = key32 << 32``
+    and key32 = table id << hbits | hash bits.  Two levels:
+
+    * `_main`: sorted entries (8 bytes each, no slack), merged in place, with a
+      radix directory over the top `_dbits` bits so that a lookup is one
+      directory gather plus one gather of a fixed window of WINDOW entries
+      (the directory is made fine enough that no bucket holds more);
+    * the delta: a bucketed hash table (per table 2**bits buckets of B slots,
+      filled to a quarter at most) receiving new entries; slot overflow goes to
+      a small dict.  When it holds `_dmax` entries (about a quarter of main)
+      it is sorted and merged into main, so merging costs O(1) amortized per
+      entry.
+    """
+
+    B = 8
+    WINDOW = 32
+    MERGE_CHUNK = 1 << 18
+    DELTA_BITS = (6, 14)  # per-table bucket count 2**bits: min, max
+    _UNUSED = _U64(0xFFFFFFFFFFFFFFFF)
+
+    def __init__(self, ntables: int, hbits: int) -> None:
+        self.ntables = ntables
+        self.hbits = hbits
+        self._set_main(_SortedRun(self.WINDOW))
+        self._dir = np.zeros(2, dtype=np.int64)
+        self._dshift = _U64(63)
+        self._overfull: set[int] = set()
+        self._alloc_delta(self.DELTA_BITS[0])
+
+    def _set_main(self, run: _SortedRun) -> None:
+        self._main = run
+        self._windows = np.lib.stride_tricks.sliding_window_view(run.buf, self.WINDOW)
+
+    # -- delta ---------------------------------------------------------------
+    def _alloc_delta(self, bits: int) -> None:
+        self._dbits_delta = bits
+        nb = self.ntables << bits
+        self._slots = np.full((nb, self.B), self._UNUSED, dtype=_U64)
+        self._count = np.zeros(nb, dtype=np.int64)  # entries homed in each bucket
+        self._stash: dict[int, list[int]] = {}  # bucket -> entries beyond B slots
+        self._dn = 0
+        self._dmax = nb * self.B // 4  # mean 2 entries per 8-slot bucket: overflow is rare
+        self._bshift = _U64(32 + self.hbits - bits)
+
+    def _buckets(self, qs: np.ndarray) -> np.ndarray:
+        """Delta bucket of each key: the top bits of key32 (table id, then the
+        top `bits` hash bits)."""
+        return (qs >> self._bshift).view(np.int64)
+
+    def __len__(self) -> int:
+        return self._main.n + self._dn
+
+    def nbytes(self) -> int:
+        return 8 * len(self._main.buf) + self._dir.nbytes + self._slots.nbytes + self._count.nbytes + 16 * sum(
+            len(v) for v in self._stash.values()
+        )
+
+    # -- building -------------------------------------------------------------
+    def build(self, packed: np.ndarray) -> None:
+        """Replace the content with `packed` entries (sorted in place)."""
+        packed.sort()
+        self._set_main(_SortedRun(self.WINDOW, packed))
+        self._build_dir()
+        self._alloc_delta(self._delta_bits_for(self._main.n))
+
+    def _delta_bits_for(self, main_n: int) -> int:
+        want = max(main_n // 4, 1) // (self.ntables * self.B // 4)
+        bits = max(want, 1).bit_length()
+        return min(max(bits, self.DELTA_BITS[0]), self.DELTA_BITS[1])
+
+    def _build_dir(self) -> None:
+        """Directory over the top bits of the keys in main: with key32 = table
+        id << hbits | hash, p = key32 >> (hbits - e) < ntables << e, and
+        dir[p] = index of the first entry whose p is >= p.
+
+        Buckets holding more than WINDOW entries (long runs of one key cannot
+        be split by more directory bits) are listed in `_overfull` and looked
+        up by binary search instead."""
+        main = self._main.view()
+        n = len(main)
+        e = max(2, (max(n, 1) // (12 * self.ntables)).bit_length())  # ~4-8 entries per bucket
+        dtype = np.uint32 if n < (1 << 32) else np.int64
+        for attempt in range(3):
+            e = min(e, self.hbits)
+            shift = _U64(32 + self.hbits - e)
+            d = np.zeros((self.ntables << e) + 1, dtype=dtype)
+            counts = d[1:]
+            for s in range(0, n, 1 << 18):
+                top = (main[s : s + (1 << 18)] >> shift).astype(np.intp)
+                t0 = int(top[0])
+                top -= t0
+                c = np.bincount(top)  # main is sorted: the chunk covers buckets t0..
+                counts[t0 : t0 + len(c)] += c.astype(dtype)
+            n_over = int(np.count_nonzero(counts > self.WINDOW))
+            if n_over <= 64 or attempt == 2 or e == self.hbits:
+                break
+            e += 1
+        self._overfull = set((counts > self.WINDOW).nonzero()[0].tolist()) if n_over else set()
+        np.cumsum(counts, out=counts)
+        self._dir = d
+        self._dshift = shift
+
+    def add_one(self, entries: np.ndarray, buckets: np.ndarray) -> None:
+        """Insert the entries of one document (one per table, so all buckets differ)."""
+        cnt = self._count.take(buckets)
+        if int(cnt.max()) < self.B:
+            self._slots[buckets, cnt] = entries
+        else:
+            ok = cnt < self.B
+            self._slots[buckets[ok], cnt[ok]] = entries[ok]
+            for b, e in zip(buckets[~ok].tolist(), entries[~ok].tolist()):
+                self._stash.setdefault(b, []).append(e)
+        cnt += 1
+        self._count[buckets] = cnt
+        self._dn += len(entries)
+        if self._dn >= self._dmax:
+            self.flush()
+
+    def add_entries(self, packed: np.ndarray) -> None:
+        """Insert many entries (any order)."""
+        if len(packed) == 0:
+            return
+        if self._dn + len(packed) >= self._dmax:
+            self.flush(extra=packed)
+            return
+        bk = self._buckets(packed & ~_M32)
+        order = np.argsort(bk, kind="stable")
+        bk = bk[order]
+        e = packed[order]
+        first = np.ones(len(bk), dtype=bool)
+        first[1:] = bk[1:] != bk[:-1]
+        starts = first.nonzero()[0]
+        sizes = np.diff(np.append(starts, len(bk)))
+        rank = np.arange(len(bk)) - np.repeat(starts, sizes)
+        slot = self._count[bk] + rank
+        ok = slot < self.B
+        self._slots[bk[ok], slot[ok]] = e[ok]
+        if np.count_nonzero(ok) != len(ok):
+            for b, x in zip(bk[~ok].tolist(), e[~ok].tolist()):
+                self._stash.setdefault(b, []).append(x)
+        self._count[bk[starts]] += sizes
+        self._dn += len(packed)
+
+    def flush(self, extra: np.ndarray | None = None) -> None:
+        """Move the delta (and `extra` entries) into main."""
+        parts = [self._slots[self._slots != self._UNUSED]]
+        if self._stash:
+            parts.append(np.array([x for v in self._stash.values() for x in v], dtype=_U64))
+        if extra is not None:
+            parts.append(extra)
+        new = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        new.sort()
+        self._windows = None  # the buffer may move
+        self._main.merge(new, self.MERGE_CHUNK)
+        self._set_main(self._main)
+        del new, parts
+        self._build_dir()
+        bits = self._delta_bits_for(self._main.n)
+        if bits != self._dbits_delta:
+            self._slots = None  # free before allocating the new table
+            self._alloc_delta(bits)
+        else:
+            self._slots.fill(self._UNUSED)
+            self._count.fill(0)
+            self._stash = {}
+            self._dn = 0
+
+    # -- lookup ---------------------------------------------------------------
+    QUERY_CHUNK = 4096
+
+    def lookup(self, qs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All (query position, row) pairs whose key equals that of qs[position],
+        plus the delta buckets of the queries (for add_one).
+
+        qs holds keys shifted into the high word (key32 << 32).  A pair may be
+        reported twice (callers deduplicate candidates)."""
+        if len(qs) <= self.QUERY_CHUNK:
+            return self._lookup(qs)
+        parts_q, parts_r, parts_b = [], [], []
+        for s in range(0, len(qs), self.QUERY_CHUNK):
+            q, r, b = self._lookup(qs[s : s + self.QUERY_CHUNK])
+            parts_q.append(q + s)
+            parts_r.append(r)
+            parts_b.append(b)
+        return np.concatenate(parts_q), np.concatenate(parts_r), np.concatenate(parts_b)
+
+    def _lookup(self, qs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        out_q: list = []
+        out_r: list = []
+        if self._main.n:
+            main = self._main.view()
+            p = (qs >> self._dshift).view(np.int64)
+            g = self._windows[self._dir.take(p)]  # WINDOW entries from each bucket start
+            g -= qs[:, None]  # wraps to a huge value for smaller entries (and sentinels)
+            hit = g <= _M32  # same key; g is then the row
+            if np.count_nonzero(hit):
+                r, c = hit.nonzero()
+                out_q.append(r)
+                out_r.append(g[r, c])
+            if self._overfull:  # buckets longer than the window: binary search
+                for i, pv in enumerate(p.tolist()):
+                    if pv in self._overfull:
+                        q = qs[i]
+                        lo_i = int(main.searchsorted(q))
+                        hi_i = int(main.searchsorted(q | _M32, side="right"))
+                        if hi_i > lo_i:
+                            out_q.append(np.full(hi_i - lo_i, i, dtype=np.int64))
+                            out_r.append(main[lo_i:hi_i] - q)
+        bk = self._buckets(qs)
+        if self._dn:
+            g = self._slots.take(bk, axis=0)
+            g -= qs[:, None]
+            hit = g <= _M32
+            if np.count_nonzero(hit):
+                r, c = hit.nonzero()
+                out_q.append(r)
+                out_r.append(g[r, c])
+            if self._stash:
+                stash = self._stash
+                for i, b in enumerate(bk.tolist()):
+                    extra = stash.get(b)
+                    if extra:
+                        q = int(qs[i])
+                        for x in extra:
+                            if 0 <= x - q <= 0xFFFFFFFF:
+                                out_q.append(np.array([i], dtype=np.int64))
+                                out_r.append(np.array([x - q], dtype=_U64))
+        if not out_q:
+            return _NO_HITS[0], _NO_HITS[1], bk
+        if len(out_q) == 1:
+            return out_q[0], out_r[0], bk
+        return np.concatenate(out_q), np.concatenate(out_r), bk
+
+
+# ---------------------------------------------------------------------------
+_BLOCK_SHIFT = 14
+_BLOCK = 1 << _BLOCK_SHIFT
+_BLOCK_MASK = _BLOCK - 1
+
+_MAGIC = b"CTXDEDUP"
+_END_MAGIC = b"CTXDEND\x00"
+_FORMAT_VERSION = 1
+_HEADER = struct.Struct("<8sII")  # magic, format version, reserved
+_TRAILER = struct.Struct("<QQQ8s")  # meta offset, meta length, meta xxh3-64, end magic
+_ALIGN = 64
+
+
+class Deduplicator:
+    """Query-then-insert duplicate detector (see the module docstring)."""
+
+    def __init__(self, config: DedupConfig | None = None) -> None:
+        cfg = config if config is not None else DedupConfig()
+        self.config = cfg
+        self._hasher = MinHasher(cfg.num_perm, cfg.seed, cfg.ngram, cfg.char_ngram, cfg.nospace_share, cfg.scheme)
+        self.bands, self.rows = cfg.lsh_params()
+        self._T = self.bands + 1  # band tables + exact table
+        self._tbits = self.bands.bit_length()
+        self._hbits = 32 - self._tbits
+        self._need = math.ceil(cfg.threshold * cfg.num_perm - 1e-9)
+        rng = np.random.RandomState(0x5EED ^ cfg.seed)
+        mult = rng.randint(0, 1 << 62, size=self.rows, dtype=np.int64).astype(_U64)
+        self._band_mult = (mult << _U64(2)) | _U64(1)  # 64-bit odd multipliers
+        self._table_ids = np.arange(self._T, dtype=_U64) << _U64(self._hbits + 32)
+        self._kshift = _U64(64 - self._hbits)
+        self._br = self.bands * self.rows
+        self._n = 0
+        self._sig_blocks: list[np.ndarray] = []
+        self._exact_blocks: list[np.ndarray] = []
+        self._near_blocks: list[np.ndarray] = []
+        self._ids = _IdStore()
+        self._table = _KeyTable(self._T, self._hbits)
+        self._counts = dict.fromkeys(
+            ("documents", "unique", "exact", "near", "exact_only", "char_mode", "candidates_checked", "candidates_rejected"),
+            0,
+        )
+        self._loaded = 0
+
+    # -- public API -------------------------------------------------------------
+    def check(self, doc_id: str, text: str) -> DuplicateMatch | None:
+        """Judge one document against the earlier ones, then index it if unique."""
+        return self._check_prepared([doc_id], self._hasher.prepare_many([text]))[0]
+
+    def check_many(self, items: Iterable[tuple[str, str]], batch_size: int = 1024) -> list[DuplicateMatch | None]:
+        """check() for many (id, text) pairs, consumed `batch_size` at a time;
+        the results are identical to calling check() on each in order."""
+        out: list[DuplicateMatch | None] = []
+        it = iter(items)
+        while True:
+            part = list(islice(it, max(1, batch_size)))
+            if not part:
+                return out
+            pb = self._hasher.prepare_many([t for _, t in part])
+            out.extend(self._check_prepared([i for i, _ in part], pb))
+
+    def prepare_many(self, texts: Sequence[str]) -> PreparedBatch:
+        """Signatures and exact keys of texts (the hashing half of check_many)."""
+        return self._hasher.prepare_many(texts)
+
+    def check_prepared(self, ids: Sequence[str], prepared: PreparedBatch) -> list[DuplicateMatch | None]:
+        """The index half of check_many, on the output of prepare_many."""
+        if len(ids) != len(prepared):
+            raise ValueError("ids and prepared documents differ in length")
+        return self._check_prepared(list(ids), prepared)
+
+    def signature(self, text: str):
+        """datasketch LeanMinHash of `text` under this config."""
+        return self._hasher.signature(text)
+
+    @property
+    def hasher(self) -> MinHasher:
+        return self._hasher
+
+    def __len__(self) -> int:
+        """Number of representatives in the index."""
+        return self._n
+
+    @property
+    def stats(self) -> dict:
+        s = dict(self._counts)
+        s["representatives"] = self._n
+        s["loaded_representatives"] = self._loaded
+        s["index_entries"] = len(self._table)
+        s["index_bytes"] = self.index_nbytes()
+        s["bands"] = self.bands
+        s["rows"] = self.rows
+        s["threshold"] = self.config.threshold
+        return s
+
+    def index_nbytes(self) -> int:
+        """Approximate memory of the index data (signatures, keys, tables, ids)."""
+        per_row = 4 * self.config.num_perm + 16 + 1
+        return per_row * self._n + self._table.nbytes() + self._ids.nbytes()
+
+    def lsh_report(self, points: Iterable[float] = (0.3, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)) -> str:
+        b, r = self.bands, self.rows
+        lines = [f"LSH bands b={b} rows r={r} (b*r={b * r} of {self.config.num_perm}), "
+                 f"S-curve midpoint (1/b)^(1/r)={lsh_midpoint(b, r):.3f}, verification: estimated J >= {self.config.threshold}"]
+        for j in points:
+            lines.append(f"  P(candidate | J={j:.2f}) = {float(candidate_probability(j, b, r)):.4f}")
+        return "\n".join(lines)
+
+    # -- core -------------------------------------------------------------------
+    def _keys(self, sigs: np.ndarray, exact: np.ndarray) -> np.ndarray:
+        """(m, b+1) table keys, shifted into the high word: b band keys, then
+        the exact key.  key32 = table id << hbits | top hbits of the hash."""
+        m = len(sigs)
+        b, r = self.bands, self.rows
+        keys = np.empty((m, self._T), dtype=_U64)
+        h = sigs[:, : b * r].reshape(m, b, r) @ self._band_mult  # multilinear hash; top bits = key
+        np.right_shift(h, self._kshift, out=keys[:, :b])
+        np.right_shift(exact[:, 1], self._kshift, out=keys[:, b])
+        keys <<= _S32
+        keys |= self._table_ids
+        return keys
+
+    def _gather(self, blocks: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
+        blk = rows >> _BLOCK_SHIFT
+        b0 = int(blk[0])
+        if len(rows) == 1 or bool((blk == b0).all()):
+            return blocks[b0][rows & _BLOCK_MASK]
+        return np.stack([blocks[int(i) >> _BLOCK_SHIFT][int(i) & _BLOCK_MASK] for i in rows])
+
+    def _append(self, doc_id: str, sig: np.ndarray, exact: np.ndarray, near: bool) -> int:
+        row = self._n
+        blk, off = row >> _BLOCK_SHIFT, row & _BLOCK_MASK
+        if blk == len(self._sig_blocks):
+            self._sig_blocks.append(np.empty((_BLOCK, self.config.num_perm), dtype=np.uint32))
+            self._exact_blocks.append(np.empty((_BLOCK, 2), dtype=_U64))
+            self._near_blocks.append(np.empty(_BLOCK, dtype=bool))
+        self._sig_blocks[blk][off] = sig
+        self._exact_blocks[blk][off] = exact
+        self._near_blocks[blk][off] = near
+        self._ids.append(doc_id)
+        self._n = row + 1
+        return row
+
+    def _verify_exact(self, cands: np.ndarray, exact: np.ndarray) -> int:
+        """Row of the representative with the same exact key, or -1."""
+        cands = np.unique(cands)
+        same = (self._gather(self._exact_blocks, cands) == exact).all(axis=1)
+        return int(cands[int(np.argmax(same))]) if same.any() else -1
+
+    def _verify_near(self, cands: np.ndarray, sig: np.ndarray) -> tuple[int, int, int, int]:
+        """(best row or -1, equal values of best, candidates, rejected)."""
+        cands = np.unique(cands)
+        eq = np.count_nonzero(self._gather(self._sig_blocks, cands) == sig, axis=1)
+        best = int(np.argmax(eq))  # first maximum = earliest row
+        good = int(np.count_nonzero(eq >= self._need))
+        if good:
+            return int(cands[best]), int(eq[best]), len(cands), len(cands) - good
+        return -1, 0, len(cands), len(cands)
+
+    def _check_prepared(self, ids: list[str], pb: PreparedBatch) -> list[DuplicateMatch | None]:
+        m = len(ids)
+        if m == 0:
+            return []
+        if self._n + m >= (1 << 32):
+            raise OverflowError("index is limited to 2**32 representatives")
+        if m == 1:
+            return [self._check_one(ids[0], pb.sigs[0], pb.exact[0], bool(pb.near[0]), bool(pb.char_mode[0]))]
+        return self._check_batch(ids, pb)
+
+    def _check_one(self, doc_id: str, sig: np.ndarray, exact: np.ndarray, near: bool, char_mode: bool):
+        c = self._counts
+        c["documents"] += 1
+        if char_mode:
+            c["char_mode"] += 1
+        b = self.bands
+        keys = np.empty(self._T, dtype=_U64)
+        kb = keys[:b]
+        np.matmul(sig[: self._br].reshape(b, self.rows), self._band_mult, out=kb)
+        kb >>= self._kshift
+        keys[b] = exact[1] >> self._kshift
+        keys <<= _S32
+        keys |= self._table_ids
+        col, cand, buckets = self._table.lookup(keys)
+        match = None
+        if len(col):
+            is_exact = col == b
+            if np.count_nonzero(is_exact):
+                row = self._verify_exact(cand[is_exact], exact)
+                if row >= 0:
+                    match = DuplicateMatch(self._ids[row], 1.0, "exact")
+                    c["exact"] += 1
+            if match is None and near:
+                nc = cand[~is_exact]
+                if len(nc):
+                    row, eq, checked, rejected = self._verify_near(nc, sig)
+                    c["candidates_checked"] += checked
+                    c["candidates_rejected"] += rejected
+                    if row >= 0:
+                        match = DuplicateMatch(self._ids[row], round(eq / self.config.num_perm, 4), "near")
+                        c["near"] += 1
+        if not near:
+            c["exact_only"] += 1
+        if match is None:
+            row = self._append(doc_id, sig, exact, near)
+            keys |= _U64(row)
+            if near:
+                self._table.add_one(keys, buckets)
+            else:
+                self._table.add_one(keys[b:], buckets[b:])
+            c["unique"] += 1
+        return match
+
+    def _check_batch(self, ids: list[str], pb: PreparedBatch) -> list[DuplicateMatch | None]:
+        """Same decisions as _check_one in order: the batch is looked up in the
+        index at once, earlier representatives of the batch via `local`."""
+        m = len(ids)
+        T, b = self._T, self.bands
+        P = self.config.num_perm
+        keys = self._keys(pb.sigs, pb.exact)
+        qi, cand, _ = self._table.lookup(keys.ravel())
+        if len(qi):
+            qi = qi.astype(np.int64, copy=False)
+            order = np.argsort(qi, kind="stable")
+            qi, cand = qi[order], cand[order]
+            bounds = np.searchsorted(qi, np.arange(0, (m + 1) * T, T)).tolist()
+            is_exact_key = (qi % T) == b
+        else:
+            bounds = None
+        # Keys shared inside the batch (runs of equal keys): doc -> [(table, run)]
+        order = np.argsort(keys.ravel(), kind="stable")
+        sk = keys.ravel()[order]
+        same = sk[1:] == sk[:-1]
+        doc_runs: dict[int, list[tuple[int, int]]] = {}
+        if np.count_nonzero(same):
+            start_of_run = np.ones(len(sk), dtype=bool)
+            start_of_run[1:] = ~same
+            run_id = np.cumsum(start_of_run) - 1
+            member = np.zeros(len(sk), dtype=bool)
+            member[1:] |= same
+            member[:-1] |= same
+            pos = order[member]
+            for d, t, r in zip((pos // T).tolist(), (pos % T).tolist(), run_id[member].tolist()):
+                doc_runs.setdefault(d, []).append((t, r))
+        run_reps: dict[int, list[int]] = {}  # run -> representatives of this batch
+        results: list[DuplicateMatch | None] = [None] * m
+        new_rows: list[int] = []
+        new_pos: list[int] = []
+        near_flags = pb.near.tolist()
+        n_exact = n_near = n_checked = n_rejected = 0
+        for i in range(m):
+            exact_c = None
+            near_c = None
+            if bounds is not None and bounds[i] != bounds[i + 1]:
+                s, e = bounds[i], bounds[i + 1]
+                ek = is_exact_key[s:e]
+                exact_c = cand[s:e][ek]
+                near_c = cand[s:e][~ek]
+            runs = doc_runs.get(i)
+            if runs:
+                ex_l: list[int] = []
+                nr_l: list[int] = []
+                for t, r in runs:
+                    reps = run_reps.get(r)
+                    if reps:
+                        if t == b:
+                            ex_l.extend(reps)
+                        elif near_flags[i]:
+                            nr_l.extend(reps)
+                if ex_l:
+                    ex = np.array(ex_l, dtype=_U64)
+                    exact_c = ex if exact_c is None else np.concatenate([exact_c, ex])
+                if nr_l:
+                    ex = np.array(nr_l, dtype=_U64)
+                    near_c = ex if near_c is None else np.concatenate([near_c, ex])
+            match = None
+            if exact_c is not None and len(exact_c):
+                row = self._verify_exact(exact_c, pb.exact[i])
+                if row >= 0:
+                    match = DuplicateMatch(self._ids[row], 1.0, "exact")
+                    n_exact += 1
+            if match is None and near_flags[i] and near_c is not None and len(near_c):
+                row, eq, checked, rejected = self._verify_near(near_c, pb.sigs[i])
+                n_checked += checked
+                n_rejected += rejected
+                if row >= 0:
+                    match = DuplicateMatch(self._ids[row], round(eq / P, 4), "near")
+                    n_near += 1
+            results[i] = match
+            if match is None:
+                row = self._append(ids[i], pb.sigs[i], pb.exact[i], near_flags[i])
+                new_rows.append(row)
+                new_pos.append(i)
+                if runs:
+                    for t, r in runs:
+                        if t == b or near_flags[i]:
+                            run_reps.setdefault(r, []).append(row)
+        if new_rows:  # index the new representatives
+            pos = np.array(new_pos, dtype=np.int64)
+            rows = np.array(new_rows, dtype=_U64)
+            k = keys[pos]
+            nr = pb.near[pos]
+            packed = np.concatenate([(k[nr, :b] | rows[nr, None]).ravel(), k[:, b] | rows])
+            self._table.add_entries(packed)
+        c = self._counts
+        c["documents"] += m
+        c["unique"] += len(new_rows)
+        c["exact"] += n_exact
+        c["near"] += n_near
+        c["exact_only"] += m - int(np.count_nonzero(pb.near))
+        c["char_mode"] += int(np.count_nonzero(pb.char_mode))
+        c["candidates_checked"] += n_checked
+        c["candidates_rejected"] += n_rejected
+        return results
+
+    # -- persistence ------------------------------------------------------------
+    def _array_specs(self) -> list[tuple[str, str, list[int], list]]:
+        """(name, dtype, shape, list of memoryview chunks) of what is saved."""
+        n = self._n
+        P = self.config.num_perm
+        nblk = (n + _BLOCK - 1) >> _BLOCK_SHIFT
+
+        def chunks(blocks):
+            out = []
+            for i in range(nblk):
+                rows = min(_BLOCK, n - (i << _BLOCK_SHIFT))
+                out.append(memoryview(np.ascontiguousarray(blocks[i][:rows])).cast("B"))
+            return out
+
+        offsets = np.frombuffer(self._ids.offsets, dtype=np.uint64)
+        return [
+            ("signatures", "<u4", [n, P], chunks(self._sig_blocks)),
+            ("exact", "<u8", [n, 2], chunks(self._exact_blocks)),
+            ("near", "|u1", [n], [memoryview(c).cast("B") for c in chunks(self._near_blocks)]),
+            ("id_offsets", "<u8", [n + 1], [memoryview(offsets).cast("B")]),
+            ("id_bytes", "|u1", [len(self._ids.blob)], [memoryview(self._ids.blob)]),
+        ]
+
+    def save(self, path) -> None:
+        """Write the index to `path` atomically (temp file in the same directory,
+        fsync, os.replace)."""
+        path = os.fspath(path)
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(_HEADER.pack(_MAGIC, _FORMAT_VERSION, 0))
+                pos = _HEADER.size
+                specs = []
+                for name, dtype, shape, parts in self._array_specs():
+                    pad = (-pos) % _ALIGN
+                    f.write(b"\0" * pad)
+                    pos += pad
+                    h = xxhash.xxh3_64()
+                    nbytes = 0
+                    for part in parts:
+                        f.write(part)
+                        h.update(part)
+                        nbytes += len(part)
+                    specs.append({"name": name, "dtype": dtype, "shape": shape, "offset": pos,
+                                  "nbytes": nbytes, "xxh3_64": h.intdigest()})
+                    pos += nbytes
+                meta = {
+                    "format": "cleantext-dedup-index",
+                    "format_version": _FORMAT_VERSION,
+                    "normalization_version": NORMALIZATION_VERSION,
+                    "config": self.config.to_dict(),
+                    "representatives": self._n,
+                    "bands": self.bands,
+                    "rows": self.rows,
+                    "stats": self._counts,
+                    "arrays": specs,
+                }
+                blob = json.dumps(meta, sort_keys=True).encode("utf-8")
+                f.write(blob)
+                f.write(_TRAILER.pack(pos, len(blob), xxhash.xxh3_64_intdigest(blob), _END_MAGIC))
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        try:  # make the rename durable (best effort)
+            dfd = os.open(directory, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+        except OSError:
+            pass
+
+    @classmethod
+    def load(cls, path, config: DedupConfig | None = None) -> "Deduplicator":
+        """Open a saved index.  `config` None = the config stored in the file;
+        otherwise its signature fields must match the file's (threshold, bands
+        and rows may differ: the LSH tables are rebuilt)."""
+        path = os.fspath(path)
+        try:
+            f = open(path, "rb")
+        except OSError as exc:
+            raise IndexFileError(path, f"cannot open: {exc.strerror or exc}") from None
+        try:
+            with f:
+                return cls._load(f, path, config)
+        except IndexFileError:
+            raise
+        except OSError as exc:
+            raise IndexFileError(path, f"read error: {exc.strerror or exc}") from None
+        except MemoryError:
+            raise IndexFileError(path, "not enough memory to load the index") from None
+
+    @classmethod
+    def _load(cls, f, path: str, config: DedupConfig | None) -> "Deduplicator":
+        size = os.fstat(f.fileno()).st_size
+        head = f.read(_HEADER.size)
+        if len(head) < _HEADER.size:
+            raise IndexFileError(path, f"file too short ({size} bytes) to be a dedup index")
+        magic, version, _ = _HEADER.unpack(head)
+        if magic != _MAGIC:
+            raise IndexFileError(path, "not a cleantext dedup index (bad magic bytes)")
+        if version != _FORMAT_VERSION:
+            raise IndexFileError(path, f"unsupported format version {version} (this code reads version {_FORMAT_VERSION})")
+        if size < _HEADER.size + _TRAILER.size:
+            raise IndexFileError(path, "truncated: no trailer")
+        f.seek(size - _TRAILER.size)
+        meta_off, meta_len, meta_hash, end = _TRAILER.unpack(f.read(_TRAILER.size))
+        if end != _END_MAGIC:
+            raise IndexFileError(path, "truncated or corrupt: end marker missing")
+        if meta_off < _HEADER.size or meta_off + meta_len != size - _TRAILER.size:
+            raise IndexFileError(path, "corrupt: metadata location does not match the file size")
+        f.seek(meta_off)
+        blob = f.read(meta_len)
+        if xxhash.xxh3_64_intdigest(blob) != meta_hash:
+            raise IndexFileError(path, "corrupt: metadata checksum mismatch")
+        try:
+            meta = json.loads(blob.decode("utf-8"))
+            stored = meta["config"]
+            n = int(meta["representatives"])
+            specs = {a["name"]: a for a in meta["arrays"]}
+        except (ValueError, KeyError, TypeError) as exc:
+            raise IndexFileError(path, f"corrupt metadata: {exc!r}") from None
+        try:
+            stored_cfg = DedupConfig.from_dict(stored)
+        except (ValueError, TypeError) as exc:
+            raise IndexFileError(path, f"stored configuration {stored!r} is not usable here: {exc}") from None
+        if meta.get("normalization_version") != NORMALIZATION_VERSION:
+            raise IndexFileError(
+                path,
+                f"built with normalization version {meta.get('normalization_version')}, "
+                f"this code uses version {NORMALIZATION_VERSION}; rebuild the index",
+            )
+        cfg = config if config is not None else stored_cfg
+        diffs = [
+            f"{k}={getattr(stored_cfg, k)!r} in the index but {getattr(cfg, k)!r} in the config"
+            for k in DedupConfig.SIGNATURE_FIELDS
+            if getattr(stored_cfg, k) != getattr(cfg, k)
+        ]
+        if diffs:
+            raise IndexFileError(path, "incompatible configuration: " + "; ".join(diffs))
+        dd = cls(cfg)
+        P = cfg.num_perm
+        expected = {
+            "signatures": ("<u4", [n, P]),
+            "exact": ("<u8", [n, 2]),
+            "near": ("|u1", [n]),
+            "id_offsets": ("<u8", [n + 1]),
+        }
+        for name, (dtype, shape) in expected.items():
+            a = specs.get(name)
+            if a is None or a.get("dtype") != dtype or list(a.get("shape", [])) != shape:
+                raise IndexFileError(path, f"corrupt metadata: array {name!r} missing or of the wrong type/shape")
+        if "id_bytes" not in specs:
+            raise IndexFileError(path, "corrupt metadata: array 'id_bytes' missing")
+        for a in specs.values():
+            if not (_HEADER.size <= a["offset"] and a["offset"] + a["nbytes"] <= meta_off):
+                raise IndexFileError(path, f"corrupt: array {a['name']!r} lies outside the data area")
+
+        def read_into(spec, targets):
+            f.seek(spec["offset"])
+            h = xxhash.xxh3_64()
+            got = 0
+            for t in targets:
+                mv = memoryview(t).cast("B")
+                k = f.readinto(mv)
+                if k != len(mv):
+                    raise IndexFileError(path, f"truncated: array {spec['name']!r} is incomplete")
+                h.update(mv)
+                got += k
+            if got != spec["nbytes"]:
+                raise IndexFileError(path, f"corrupt: array {spec['name']!r} has {got} bytes, expected {spec['nbytes']}")
+            if h.intdigest() != spec["xxh3_64"]:
+                raise IndexFileError(path, f"corrupt: checksum mismatch in array {spec['name']!r}")
+
+        nblk = (n + _BLOCK - 1) >> _BLOCK_SHIFT
+        sizes = [min(_BLOCK, n - (i << _BLOCK_SHIFT)) for i in range(nblk)]
+        sig_blocks = [np.empty((_BLOCK, P), dtype=np.uint32) for _ in range(nblk)]
+        exact_blocks = [np.empty((_BLOCK, 2), dtype=_U64) for _ in range(nblk)]
+        near_blocks = [np.empty(_BLOCK, dtype=bool) for _ in range(nblk)]
+        read_into(specs["signatures"], [blk[:s] for blk, s in zip(sig_blocks, sizes)])
+        read_into(specs["exact"], [blk[:s] for blk, s in zip(exact_blocks, sizes)])
+        read_into(specs["near"], [blk[:s].view(np.uint8) for blk, s in zip(near_blocks, sizes)])
+        offsets = array("Q", bytes(8 * (n + 1)))
+        read_into(specs["id_offsets"], [offsets])
+        ids_blob = bytearray(specs["id_bytes"]["nbytes"])
+        read_into(specs["id_bytes"], [ids_blob])
+        off_np = np.frombuffer(offsets, dtype=np.uint64)
+        if off_np[0] != 0 or off_np[-1] != len(ids_blob) or (n and bool((np.diff(off_np.astype(np.int64)) < 0).any())):
+            raise IndexFileError(path, "corrupt: document id offsets are inconsistent")
+        try:
+            ids_blob.decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            raise IndexFileError(path, "corrupt: document ids are not valid UTF-8") from None
+        for blk, s in zip(near_blocks, sizes):
+            if bool((blk[:s].view(np.uint8) > 1).any()):
+                raise IndexFileError(path, "corrupt: invalid flag values")
+        dd._sig_blocks, dd._exact_blocks, dd._near_blocks = sig_blocks, exact_blocks, near_blocks
+        dd._ids.blob = ids_blob
+        dd._ids.offsets = offsets
+        dd._n = dd._loaded = n
+        dd._rebuild_table()
+        return dd
+
+    def _rebuild_table(self) -> None:
+        """Build the LSH/exact tables from the stored signatures and keys."""
+        n, b = self._n, self.bands
+        sizes = [min(_BLOCK, n - (i << _BLOCK_SHIFT)) for i in range(len(self._sig_blocks))]
+        n_near = sum(int(np.count_nonzero(blk[:s])) for blk, s in zip(self._near_blocks, sizes))
+        packed = np.empty(n_near * b + n, dtype=_U64)
+        pos = 0
+        for i, s in enumerate(sizes):
+            rows = np.arange(i << _BLOCK_SHIFT, (i << _BLOCK_SHIFT) + s, dtype=_U64)
+            keys = self._keys(self._sig_blocks[i][:s], self._exact_blocks[i][:s])
+            nr = self._near_blocks[i][:s]
+            part = (keys[nr, :b] | rows[nr, None]).ravel()
+            packed[pos : pos + len(part)] = part
+            pos += len(part)
+            packed[pos : pos + s] = keys[:, b] | rows
+            pos += s
+        self._table.build(packed)

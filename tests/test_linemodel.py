@@ -1,0 +1,271 @@
+"""Unit tests of the line boilerplate model (cleaner/linemodel.py).
+
+Each signal is tested on a small hand-made page with positives and negatives;
+the page is the kind of thing a naive HTML-to-text extraction produces.
+"""
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import numpy as np
+import pytest
+
+from cleaner.linemodel import (
+    CONTEXT_FEATURES,
+    FEATURE_DOCS,
+    FEATURES,
+    LineModel,
+    batch_features,
+    detect_language,
+)
+
+MENU = ["Home", "News", "Sports", "Business", "Entertainment", "Contact Us"]
+PARAGRAPHS = [
+    "The city council voted on Tuesday to approve a new budget that increases spending on "
+    "public transport, after months of debate between the mayor and the opposition.",
+    "According to the finance department, the plan will add two new bus lines and extend the "
+    "opening hours of the central library, which had been cut during the last recession.",
+    "Critics said the budget relies on optimistic revenue forecasts, and that the city could "
+    "face a shortfall if the economy slows down next year, as some economists expect.",
+    "The mayor rejected those concerns in a statement, saying that the investments would pay "
+    "for themselves by attracting new businesses to the downtown area over the next decade.",
+    "It passed.",
+]
+FOOTER = [
+    "12 comments",
+    "Posted on 3 May 2012",
+    "Share on Facebook",
+    "© 2012 Example Media. All rights reserved.",
+    "Privacy Policy | Terms of Use | About Us",
+]
+TITLE = "City council approves new budget"
+PAGE = MENU + [TITLE, "By Jane Smith"] + PARAGRAPHS + FOOTER
+
+
+@pytest.fixture(scope="module")
+def model() -> LineModel:
+    return LineModel.load()
+
+
+def idx(line: str) -> int:
+    return PAGE.index(line)
+
+
+def feats(lines, repeats=None, source_docs=1, **kw):
+    doc, line, X = batch_features([(lines, repeats, source_docs)], **kw)
+    return {name: X[:, j] for j, name in enumerate(FEATURES)}, line
+
+
+# -- model file ------------------------------------------------------------------------
+
+def test_model_file_loads_and_matches_features(model):
+    spec = json.loads(resources.files("cleaner").joinpath("models").joinpath("line_model.json").read_text())
+    assert spec["stage1"]["features"] == list(FEATURES)
+    assert spec["stage2"]["features"] == list(FEATURES) + list(CONTEXT_FEATURES)
+    assert 0.0 < model.threshold < 1.0
+    assert "training_data" in spec and "dragnet" in spec["training_data"]
+    assert LineModel.load() is model  # cached
+
+
+def test_every_feature_is_documented():
+    assert set(FEATURE_DOCS) == set(FEATURES)
+    assert all(len(doc) > 10 for doc in FEATURE_DOCS.values())
+
+
+# -- scores on a page -------------------------------------------------------------------
+
+def test_paragraphs_are_content(model):
+    p = model.score(PAGE)
+    for para in PARAGRAPHS[:4]:
+        assert p[idx(para)] < model.threshold, para
+
+
+def test_short_last_sentence_of_a_paragraph_block_is_kept(model):
+    p = model.score(PAGE)
+    assert p[idx("It passed.")] < model.threshold
+
+
+def test_menu_run_is_boilerplate(model):
+    p = model.score(PAGE)
+    for item in MENU:
+        assert p[idx(item)] >= model.threshold, item
+
+
+def test_date_and_counter_lines_are_boilerplate(model):
+    # More likely boilerplate than content, far above the article's paragraphs.
+    # (Removal needs P >= threshold, which is set for content recall >= 0.95 on
+    # the noisiest set; a lone date/counter below a body is kept unless other
+    # evidence - repeats across the site, a template block - adds to it.)
+    p = model.score(PAGE)
+    prose = max(p[idx(x)] for x in PARAGRAPHS[:4])
+    for line in FOOTER:
+        assert p[idx(line)] > 0.5, line
+        assert p[idx(line)] > prose + 0.3, line
+    # the same lines repeated on other pages of the site are removed
+    reps = [30 if x in FOOTER or x in MENU else 0 for x in PAGE]
+    q = model.score(PAGE, repeats=reps, source_docs=50)
+    for line in FOOTER:
+        assert q[idx(line)] >= model.threshold, line
+
+
+def test_line_repeated_in_many_articles_is_boilerplate(model):
+    line = "Sign up for our newsletter and get the best stories of the week in your inbox."
+    lines = PARAGRAPHS[:3] + [line] + PARAGRAPHS[3:4]
+    alone = model.score(lines)[3]
+    reps = [0, 0, 0, 40, 0]
+    seen = model.score(lines, repeats=reps, source_docs=60)[3]
+    assert seen > alone
+    assert seen >= model.threshold
+    # and unrepeated paragraphs stay content when repeat counts are known
+    assert max(model.score(lines, repeats=reps, source_docs=60)[i] for i in (0, 1, 2, 4)) < model.threshold
+
+
+def test_repeats_ignored_without_cross_document_evidence(model):
+    lines = PAGE
+    assert model.score(lines, repeats=None) == model.score(lines, repeats=[5] * len(lines), source_docs=1)
+
+
+def test_blank_lines_score_zero_and_are_skipped_as_context(model):
+    spaced = []
+    for ln in PAGE:
+        spaced += [ln, "   "]
+    p = model.score(spaced)
+    assert all(v == 0.0 for v in p[1::2])
+    dense = model.score(PAGE)
+    assert np.allclose(p[0::2], dense)
+
+
+def test_scores_are_deterministic_and_batch_equals_single(model):
+    a = model.score(PAGE)
+    b = model.score(list(PAGE))
+    assert a == b
+    other = PARAGRAPHS[::-1]
+    batch = model.score_batch([(PAGE, None, 1), (other, None, 1), ([], None, 1), (["", ""], None, 1)])
+    assert np.allclose(batch[0], a)
+    assert np.allclose(batch[1], model.score(other))
+    assert batch[2] == [] and batch[3] == [0.0, 0.0]
+
+
+def test_keep_mask_never_empties_a_document(model):
+    junk = ["Home", "News", "Login", "Share"]
+    keep = model.keep_mask(junk)
+    assert any(keep)
+    assert model.keep_mask(["", " "]) == [True, True]
+    assert model.keep_mask([]) == []
+
+
+def test_explain_returns_contributions(model):
+    i = idx("12 comments")
+    ex = model.explain(PAGE, i)
+    assert ex[0][0] == "p_boilerplate"
+    assert abs(ex[0][1] - model.score(PAGE)[i]) < 1e-9
+    assert ex[1][0] == "bias"
+    names = [n.split("=")[0] for n, _ in ex[2:]]
+    assert len(names) == 10 and all(n in FEATURES + CONTEXT_FEATURES for n in names)
+    # contributions are sorted by magnitude and sum (with all others) to the logit
+    mags = [abs(v) for _, v in ex[2:]]
+    assert mags == sorted(mags, reverse=True)
+    full = model.explain(PAGE, i, top=len(FEATURES) + len(CONTEXT_FEATURES))
+    z = ex[1][1] + sum(v for _, v in full[2:])
+    assert abs(1 / (1 + np.exp(-z)) - ex[0][1]) < 1e-6
+    assert model.explain(["a", "", "b"], 1)[0] == ("p_boilerplate", 0.0)
+
+
+def test_works_without_a_stop_list_language(model):
+    # Japanese has no stop list: the neutral regime must still separate a menu from prose.
+    lines = ["ホーム", "ニュース", "スポーツ",
+             "東京都は火曜日、公共交通機関への支出を増やす新しい予算案を承認した。議会では数か月にわたって議論が続いていた。",
+             "財務局によると、この計画では新しいバス路線が二つ追加され、中央図書館の開館時間も延長される。"]
+    p = model.score(lines)
+    assert max(p[3:]) < min(p[:3])
+
+
+# -- individual signals -----------------------------------------------------------------
+
+def test_word_counts_and_sentence_ends():
+    f, _ = feats(["Hello, world. This is it!", "Menu item", "A list:", "Read more...", "(quoted.)"])
+    assert np.allclose(np.expm1(f["log_words"]), [5, 2, 2, 2, 1])
+    assert list(f["end_sentence"]) == [1, 0, 0, 1, 1]
+    assert list(f["end_colon"]) == [0, 0, 1, 0, 0]
+    assert list(f["end_ellipsis"]) == [0, 0, 0, 1, 0]
+    assert list(f["end_alnum"]) == [0, 1, 0, 0, 0]
+
+
+def test_counters_dates_urls_copyright():
+    lines = ["12 comments", "Views: 1234", "Posted on 3 May 2012", "Updated 14:30",
+             "Visit www.example.com today", "Copyright 2010 ACME Inc.",
+             "The meeting lasted for 12 hours and ended without any agreement on the new rules."]
+    f, _ = feats(lines)
+    assert list(f["counter_like"]) == [1, 1, 0, 1, 0, 0, 0]  # "Updated 14:30" is short and numeric too
+    assert list(f["date_short"][:4]) == [0, 0, 1, 1]
+    assert f["date_short"][6] == 0
+    assert list(f["url"]) == [0, 0, 0, 0, 1, 0, 0]
+    assert list(f["copyright"]) == [0, 0, 0, 0, 0, 1, 0]
+
+
+def test_separators_titles_and_runs():
+    lines = ["Home | News | Sports", "Breaking News About The Big Game", "Home", "About", "Contact",
+             "This is a normal sentence about nothing in particular."]
+    f, _ = feats(lines)
+    assert f["log_separators"][0] > 0 and f["log_separators"][5] == 0
+    assert f["title_share"][1] == 1.0 and f["title_share"][5] < 0.2
+    assert f["short_run"][3] == pytest.approx(np.log1p(5))  # lines 0, 2-4 are short: run 0..4
+    assert f["short_run"][5] == 0
+
+
+def test_duplicates_within_the_document():
+    f, _ = feats(["Top story", "Some text here.", "TOP STORY", "Other"])
+    assert list(f["dup_in_doc"]) == [1, 0, 1, 0]
+    assert list(f["dup_not_first"]) == [0, 0, 1, 0]
+
+
+def test_stop_share_uses_the_documents_language():
+    de = ["Der Hund und die Katze sind in dem Haus, aber nicht mit der Maus.",
+          "Home", "Impressum"]
+    f, _ = feats(de)
+    assert f["stop_share"][0] > 0.5 and f["stop_share"][2] == 0.0
+    assert f["no_lang"][0] == 0
+    f2, _ = feats(de, no_lang=[True])
+    assert f2["no_lang"][0] == 1 and f2["stop_share"][0] == f2["stop_share"][1]
+
+
+def test_foreign_language_line():
+    lines = ["The cat and the dog are in the house, but not with the mouse of the old man.",
+             "It is a long story that we will tell you in the next part of this article.",
+             "Der Hund und die Katze sind in dem Haus, aber nicht mit der Maus."]
+    f, _ = feats(lines)
+    assert f["foreign_share"][2] > f["foreign_share"][0] + 0.3
+
+
+def test_main_body_and_position():
+    f, line = feats(PAGE)
+    body = [idx(p) for p in PARAGRAPHS[:4]]
+    assert all(f["before_body"][i] == 0 and f["after_body"][i] == 0 for i in body)
+    assert f["before_body"][0] == 1 and f["after_body"][len(PAGE) - 1] == 1
+    assert f["log_dist_body"][0] > f["log_dist_body"][idx(TITLE)]
+    assert f["tok_before"][0] == 0 and f["tok_after"][len(PAGE) - 1] == 0
+
+
+@pytest.mark.parametrize(
+    "text,lang",
+    [
+        ("The quick brown fox jumps over the lazy dog and it was not the first time that this happened.", "en"),
+        ("Le renard brun saute par-dessus le chien paresseux et ce n'est pas la première fois que cela arrive.", "fr"),
+        ("Nopea ruskea kettu hyppää laiskan koiran yli, ja se ei ollut ensimmäinen kerta kun näin kävi.", "fi"),
+        ("Den snabba bruna räven hoppar över den lata hunden och det var inte första gången det hände.", "sv"),
+        ("Der schnelle braune Fuchs springt über den faulen Hund, und es war nicht das erste Mal, dass das passiert ist.", "de"),
+    ],
+)
+def test_language_detection(text, lang):
+    assert detect_language(text)[0] == lang
+
+
+def test_stopword_lists_shipped():
+    folder = resources.files("cleaner").joinpath("lexicons").joinpath("stopwords")
+    names = {p.name[:-4] for p in folder.iterdir() if p.name.endswith(".txt")}
+    required = {"en", "fr", "de", "es", "pt", "it", "nl", "ru", "uk", "pl", "cs", "tr", "sv", "fi", "da", "nb", "ro"}
+    assert required <= names and len(names) >= 20
+    assert folder.joinpath("SOURCE.md").is_file()
+    en = folder.joinpath("en.txt").read_text(encoding="utf-8").split()
+    assert "the" in en and all(w == w.lower() for w in en)
