@@ -56,8 +56,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import secrets
 import struct
-import tempfile
 from array import array
 from itertools import islice
 from dataclasses import asdict, dataclass, fields
@@ -823,7 +823,10 @@ class Deduplicator:
         fsync, os.replace)."""
         path = os.fspath(path)
         directory = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+        # O_EXCL with a random name (like mkstemp) but mode 0666 & ~umask, so
+        # the index gets the usual permissions after the rename.
+        tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.{secrets.token_hex(6)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(_HEADER.pack(_MAGIC, _FORMAT_VERSION, 0))

@@ -28,17 +28,16 @@ def _is_prose(line: str, words: int) -> bool:
     return words >= PROSE_MIN_WORDS and _SENTENCE_END.search(line) is not None
 
 
-def dedup_view(text: str) -> str:
-    """The main prose block of `text` (lines joined by newlines)."""
-    lines = [line for line in text.split("\n") if line.strip()]
-    if not lines:
-        return ""
+def main_block(lines: list[str]) -> tuple[int, int, list[bool]]:
+    """(start, end, prose flags) of the highest-weight block of `lines`."""
     counts = [len(line.split()) for line in lines]
     prose = [_is_prose(line, n) for line, n in zip(lines, counts)]
     best = current = 0
     best_span = (0, 0)
     start = 0
     for i, (n, is_prose) in enumerate(zip(counts, prose)):
+        if not n:
+            continue  # blank lines neither help nor hurt
         value = n if is_prose else -NON_PROSE_PENALTY
         if current <= 0:
             current, start = value, i
@@ -46,7 +45,16 @@ def dedup_view(text: str) -> str:
             current += value
         if current > best:
             best, best_span = current, (start, i + 1)
-    block = [line for line, p in zip(lines[best_span[0]:best_span[1]], prose[best_span[0]:best_span[1]]) if p]
+    return best_span[0], best_span[1], prose
+
+
+def dedup_view(text: str) -> str:
+    """The main prose block of `text` (lines joined by newlines)."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    if not lines:
+        return ""
+    start, end, prose = main_block(lines)
+    block = [line for line, p in zip(lines[start:end], prose[start:end]) if p]
     if sum(len(line.split()) for line in block) < MIN_VIEW_WORDS:
         return "\n".join(lines)  # too little prose to trust a block: hash everything
     return "\n".join(block)

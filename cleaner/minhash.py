@@ -4,8 +4,14 @@ Normalization (``NORMALIZATION_VERSION`` = 1; any change to the rules below or t
 the hash functions must bump it, because saved indexes store it):
 
 1. ``NFKC``, then Unicode ``casefold``, then ``NFKC`` again (casefolding can
-   produce unnormalized sequences, e.g. for U+0130).  ASCII text takes the
-   equivalent fast path ``str.lower``.
+   produce unnormalized sequences, e.g. for U+0130), as `normalize` does.
+   The fast path gets the same token stream without running it on most
+   documents: a per-code-point table maps each character to the value of its
+   normalized form when that form is a single word character ("A", "Ａ" ->
+   "a"), or to 0 when the character and its normalized form are separators
+   (NBSP, "…", quotes); only the whitespace-delimited spans that contain any
+   other character (marks, jamo, "ß", ligatures, "™", "½", ...) are passed to
+   `normalize` (NFKC and casefolding never act across whitespace).
 2. Word characters are Unicode letters, combining marks and numbers
    (``[\\p{L}\\p{M}\\p{N}]``: the ``regex`` module's ``\\w`` without connector
    punctuation such as ``_`` and without the zero-width joiners).  Marks are included so that Indic/Thai words are
@@ -103,17 +109,6 @@ _POLY_M = 0x9E3779B97F4A7C15  # token polynomial base (odd)
 _POLY_R = 0xD6E8FEB86659FD93  # shingle polynomial base (odd, unrelated to M)
 
 
-def _splitmix64(state: int, count: int) -> list[int]:
-    out = []
-    for _ in range(count):
-        state = (state + 0x9E3779B97F4A7C15) & _MASK64
-        z = state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
-        out.append((z ^ (z >> 31)) | 1)  # odd multipliers
-    return out
-
-
 @lru_cache(maxsize=None)
 def _shingle_constants(n: int) -> np.ndarray:
     """C_k = R**k mod 2**64 (k < n)."""
@@ -161,18 +156,15 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
     return h
 
 
-# --- character tables (built once, lazily: about 1 s, 10 MB) ------------------
+# --- character tables (built once, lazily: about 0.3 s, 10 MB) ----------------
 _WORD_RE = r"[\p{L}\p{M}\p{N}]+"
 _NOSPACE_RE = r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]+"
 _TOKEN_RE = regex.compile(_WORD_RE)
 _WORD_CHAR = regex.compile(r"[\p{L}\p{M}\p{N}]")
 _NOSPACE_CHAR = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]")
-# Blocks whose characters are all NFKC-stable, caseless and non-combining
-# (checked by the tests); skipped when building the tables.
-_PLAIN_BLOCKS = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7A3), (0x20000, 0x2A6DF))
+_JAMO = ((0x1100, 0x11FF), (0xA960, 0xA97F), (0xD7B0, 0xD7FF))  # conjoining Hangul jamo
 _tables_lock = threading.Lock()
 _tables: tuple[np.ndarray, np.ndarray] | None = None
-_slow_span = None  # regex: whitespace-delimited spans containing a slow character
 
 
 def _char_value(cp: int, word: bool, nospace: bool) -> int:
@@ -191,9 +183,7 @@ def _composes(ch: str) -> bool:
     return (
         unicodedata.category(ch)[0] == "M"
         or unicodedata.combining(ch) != 0
-        or 0x1100 <= cp <= 0x11FF
-        or 0xA960 <= cp <= 0xA97F
-        or 0xD7B0 <= cp <= 0xD7FF
+        or any(lo <= cp <= hi for lo, hi in _JAMO)
     )
 
 
@@ -240,51 +230,71 @@ def _char_tables() -> tuple[np.ndarray, np.ndarray]:
                 vals |= (nospace & word).astype(_U64)
                 vals[vals == 0] = 2
                 vals[~word] = 0
+                # Candidates: characters that NFKC or casefolding may change or
+                # that may combine with neighbours (regex's Unicode data is at
+                # least as new as unicodedata's, and these properties are
+                # stable, so this is a superset); the rest map to themselves.
+                cand = np.zeros(0x110000, dtype=bool)
+                for pat in (r"\P{NFKC_QC=Yes}+", r"\p{Changes_When_Casefolded}+", r"\P{ccc=0}+", r"\p{M}+"):
+                    for m in regex.finditer(pat, allchars):
+                        cand[m.start() : m.end()] = True
+                for lo, hi in _JAMO:
+                    cand[lo : hi + 1] = True
+                cand[0xD800:0xE000] = False  # lone surrogates: separators
                 fold = np.arange(0x110000, dtype=np.uint32)
                 slow = np.zeros(0x110000, dtype=bool)
-                plain = np.zeros(0x110000, dtype=bool)
-                for lo, hi in _PLAIN_BLOCKS:
-                    plain[lo : hi + 1] = True
-                # Only assigned characters outside the plain blocks can change.
-                for m in regex.finditer(r"[^\p{Cn}\p{Cs}\p{Co}]+", allchars):
-                    for cp in range(m.start(), m.end()):
-                        if 0x20 <= cp < 0x7F:
-                            if 0x41 <= cp <= 0x5A:
-                                fold[cp] = cp + 32
-                            continue
-                        if plain[cp]:
-                            continue
-                        f = _fast_fold(chr(cp), word)
-                        if f is None:
-                            slow[cp] = True
-                        else:
-                            fold[cp] = f
-                _set_slow_span(slow)
+                for cp in cand.nonzero()[0].tolist():
+                    f = _fast_fold(chr(cp), word)
+                    if f is None:
+                        slow[cp] = True
+                    else:
+                        fold[cp] = f
                 _tables = (slow, vals.take(fold))
     return _tables
 
 
-def _set_slow_span(slow: np.ndarray) -> None:
-    global _slow_span
-    cps = slow.nonzero()[0]
-    breaks = np.flatnonzero(np.diff(cps) != 1)
-    firsts = np.concatenate([cps[:1], cps[breaks + 1]]).tolist()
-    lasts = np.concatenate([cps[breaks], cps[-1:]]).tolist()
-    cls = "".join(f"\\U{a:08x}" if a == b else f"\\U{a:08x}-\\U{b:08x}" for a, b in zip(firsts, lasts))
-    _slow_span = regex.compile(r"\S*[" + cls + r"]\S*")
-
-
-def _normalize_spans(text: str) -> str:
+def _normalize_spans(text: str, cps: np.ndarray | None = None) -> str:
     """`text` with every whitespace-delimited span that contains a slow
-    character replaced by its normalization.  NFKC and casefolding never act
-    across whitespace (a starter that composes with nothing), so mapping the
-    result through the value table gives the same values as normalizing the
-    whole text."""
-    return _slow_span.sub(lambda m: normalize(m.group()), text)
+    character replaced by its normalization (`cps`: its code points, if known).
+
+    NFKC and casefolding never act across whitespace (whitespace characters are
+    starters that compose with nothing), so mapping the result through the
+    value table gives the same values as normalizing the whole text."""
+    slow_t, _ = _char_tables()
+    if cps is None:
+        cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    sp = slow_t.take(cps).nonzero()[0]
+    if not len(sp):
+        return text
+    ws = _space_table().take(cps).nonzero()[0]
+    if not len(ws):
+        return normalize(text)
+    k = np.searchsorted(ws, sp)
+    starts = np.where(k > 0, ws.take(k - 1, mode="clip") + 1, 0)
+    ends = np.where(k < len(ws), ws.take(k, mode="clip"), len(cps))
+    starts, first = np.unique(starts, return_index=True)
+    ends = ends[first]
+    out = []
+    prev = 0
+    for a, b in zip(starts.tolist(), ends.tolist()):
+        out.append(text[prev:a])
+        out.append(normalize(text[a:b]))
+        prev = b
+    out.append(text[prev:])
+    return "".join(out)
 
 
-def _value_table() -> np.ndarray:
-    return _char_tables()[1]
+_spaces: np.ndarray | None = None
+
+
+def _space_table() -> np.ndarray:
+    """Whether each code point is whitespace (str.isspace)."""
+    global _spaces
+    if _spaces is None:
+        sp = np.zeros(0x110000, dtype=bool)
+        sp[[cp for cp in range(0x3100) if chr(cp).isspace()]] = True  # the last one is U+3000
+        _spaces = sp
+    return _spaces
 
 
 # --- reference (pure Python) helpers: the definition, used by the tests ------
@@ -557,7 +567,7 @@ class MinHasher:
         slow_t, vals_t = _char_tables()
         cps = np.frombuffer((text + "\n").encode("utf-32-le", "surrogatepass"), dtype="<u4")
         if not text.isascii() and np.count_nonzero(slow_t.take(cps)):
-            cps = np.frombuffer((_normalize_spans(text) + "\n").encode("utf-32-le", "surrogatepass"), dtype="<u4")
+            cps = np.frombuffer((_normalize_spans(text, cps[:-1]) + "\n").encode("utf-32-le", "surrogatepass"), dtype="<u4")
         L = len(cps)
         v = vals_t.take(cps)
         w = np.zeros(L + 1, dtype=bool)
@@ -617,7 +627,7 @@ class MinHasher:
                 docs = np.unique(np.searchsorted(ends, slow.nonzero()[0], side="right")).tolist()
                 texts = list(texts)
                 for d in docs:
-                    texts[d] = _normalize_spans(texts[d])
+                    texts[d] = _normalize_spans(texts[d], cps[ends[d] - len(texts[d]) - 1 : ends[d] - 1])
                 cps = np.frombuffer(("\n".join(texts) + "\n").encode("utf-32-le", "surrogatepass"), dtype="<u4")
         norm = texts
         L = len(cps)

@@ -123,7 +123,12 @@ class Pipeline:
             self.site_repeats.observe(doc)
 
     def run(self, docs: Iterable[Document], counted: bool = False) -> Iterator[Document]:
-        """Clean a stream, in input order.
+        """Clean a stream, in input order (see `run_batches`)."""
+        for batch in self.run_batches(docs, counted):
+            yield from batch
+
+    def run_batches(self, docs: Iterable[Document], counted: bool = False) -> Iterator[list[Document]]:
+        """Clean a stream, in input order, in batches.
 
         With `counted`, a first pass (`observe`) already saw every document.
         Otherwise each document enters a look-ahead window of `window`
@@ -142,9 +147,9 @@ class Pipeline:
                         self.site_repeats.observe(doc)
                 pending.append(doc)
                 if len(pending) >= lookahead + batch_size:
-                    yield from self._finish_oldest(pending, batch_size)
+                    yield self._finish_oldest(pending, batch_size)
             while pending:
-                yield from self._finish_oldest(pending, batch_size)
+                yield self._finish_oldest(pending, batch_size)
         finally:
             self.seconds += time.perf_counter() - start
 

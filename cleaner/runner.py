@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 import os
 import sys
 import time
@@ -22,6 +23,19 @@ from .io.formats import JSONL, TEXT, iter_lines
 from .io.readers import InputFile, ReadOptions, discover, read_file, read_jsonl, sniff_stream_format, text_document
 from .io.writers import RecordSink, SideFile, StagedTree, dumps, output_record, write_atomic
 from .pipeline import CleanOptions, Pipeline
+
+
+def verification_threshold(threshold: float, num_perm: int) -> float:
+    """The estimated Jaccard from which a pair is flagged, for a true-Jaccard `threshold`.
+
+    A MinHash estimate has standard deviation sqrt(J(1-J)/num_perm) (0.035 at
+    J = 0.8 with 128 permutations), so flagging at exactly the threshold would
+    miss half the pairs sitting at it.  Accepting down to 1.5 deviations below
+    finds ~93% of pairs at the threshold and nearly all above it, at the cost
+    of some pairs just below it (the grey zone).
+    """
+    margin = 1.5 * math.sqrt(threshold * (1 - threshold) / max(1, num_perm))
+    return round(max(0.01, threshold - margin), 4)
 
 
 class RunError(Exception):
@@ -80,8 +94,8 @@ class Job:
         if options.dedup != "off":
             from .dedup import DedupConfig, Deduplicator
 
-            cfg = DedupConfig(threshold=options.threshold, num_perm=options.num_perm,
-                              ngram=options.ngram, seed=options.seed)
+            cfg = DedupConfig(threshold=verification_threshold(options.threshold, options.num_perm),
+                              num_perm=options.num_perm, ngram=options.ngram, seed=options.seed)
             if options.index is not None and options.index.exists():
                 self.dedup = Deduplicator.load(options.index, cfg)
             else:
@@ -95,8 +109,23 @@ class Job:
         self.started = time.perf_counter()
 
     # -- per document --------------------------------------------------------
-    def handle(self, doc: Document, sink) -> None:
-        """Route one finished document: rejected, duplicate, or written."""
+    def handle_batch(self, docs: list[Document], sink) -> None:
+        """Route finished documents; their duplicate checks run as one batch
+        (identical to checking them one by one, in order)."""
+        matches: dict[int, object] = {}
+        if self.dedup is not None:
+            live = [d for d in docs if d.error is None]
+            for d in live:
+                d.scratch["cleaned"] = d.cleaned_text()
+            if live:
+                found = self.dedup.check_many([(d.id, dedup_view(d.scratch["cleaned"])) for d in live])
+                matches = {id(d): m for d, m in zip(live, found)}
+        for doc in docs:
+            self.handle(doc, sink, matches.get(id(doc)))
+
+    def handle(self, doc: Document, sink, match=None) -> None:
+        """Route one finished document: rejected, duplicate, or written.
+        `match` is its duplicate check (from `handle_batch`)."""
         self.counts["read"] += 1
         if doc.error is not None:
             if self.o.on_error == "fail":
@@ -113,14 +142,13 @@ class Job:
             print(f"cleantext: skipped {doc.location}: {doc.error}", file=sys.stderr)
             return
         self.counts["bytes"] += len(doc.text.encode("utf-8", errors="replace"))
-        cleaned = doc.cleaned_text()
+        cleaned = doc.scratch.get("cleaned") or doc.cleaned_text()
         if not cleaned:
             self.counts["emptied"] += 1
         if self.explain is not None:
             for r in doc.removals():
                 self.explain.write({"id": doc.id, "location": doc.location, **r.as_dict()})
         if self.dedup is not None:
-            match = self.dedup.check(doc.id, dedup_view(cleaned))
             if match is None:
                 if sink is not None and sink.fmt == TEXT:
                     self.locations[doc.id] = doc.location  # text corpora: one file per document
@@ -220,7 +248,6 @@ class TreeJob(Job):
         if self.o.side_dir is None:
             self.o.side_dir = self.out_dir
         self.explain = SideFile(options.explain) if options.explain else None
-        self.staged_paths: dict[str, Path] = {}  # doc id -> staged JSONL file (for clusters)
 
     def run(self) -> dict:
         tree = StagedTree(self.out_dir)
@@ -234,10 +261,8 @@ class TreeJob(Job):
             for f in self.files:  # pass 2: clean and write
                 sink = RecordSink(tree.path(f.rel), f.fmt, self.o.read.text_field)
                 try:
-                    for doc in self.pipeline.run(read_file(f, self.o.read), counted=True):
-                        self.handle(doc, sink)
-                        if doc.error is None and f.fmt == JSONL:
-                            self.staged_paths[doc.id] = f.rel
+                    for batch in self.pipeline.run_batches(read_file(f, self.o.read), counted=True):
+                        self.handle_batch(batch, sink)
                         self.progress.update(self.counts["read"], self.counts["bytes"])
                 finally:
                     sink.close()
@@ -263,33 +288,41 @@ class TreeJob(Job):
         sink.write(doc)
 
     def mark_representatives(self) -> None:
-        """Set `cluster` on representatives that got duplicates after they were written."""
-        by_file: dict[Path, set[str]] = {}
-        for rep in self.representatives:
-            rel = self.staged_paths.get(rep)
-            if rel is not None:
-                by_file.setdefault(rel, set()).add(rep)
-        for rel, ids in by_file.items():
-            staged = self.tree.stage / rel
-            from .io.formats import open_read, open_write
-            import orjson
+        """Set `cluster` on representatives that got duplicates after they were
+        written: one more read of the staged JSONL files (cheap next to
+        cleaning), instead of remembering where every document went."""
+        if not self.representatives:
+            return
+        import orjson
 
-            tmp = staged.with_name(staged.name + ".cluster")
-            tmp = tmp.with_suffix(staged.suffix) if staged.suffix in (".gz", ".zst") else tmp
+        from .io.formats import open_read, open_write
+
+        for f in self.files:
+            if f.fmt != JSONL:
+                continue
+            staged = self.tree.stage / f.rel
+            tmp = staged.with_name(".cluster-" + staged.name)
+            changed = False
             with open_read(staged) as src:
                 fh, raw = open_write(tmp)
-                for line in iter_lines(src):
+                for lineno, line in enumerate(iter_lines(src), 1):
                     record = orjson.loads(line)
-                    rid = str(record.get(self.o.read.id_field))
-                    if rid in ids and isinstance(record.get("cleantext"), dict):
-                        record["cleantext"]["cluster"] = rid
+                    rid = record.get(self.o.read.id_field)
+                    rid = f"{f.rel}:{lineno}" if rid is None else str(rid)
+                    info = record.get("cleantext")
+                    if rid in self.representatives and isinstance(info, dict):
+                        info["cluster"] = rid
                         fh.write(dumps(record))
+                        changed = True
                     else:
                         fh.write(line + b"\n")
                 fh.close()
                 if raw is not None:
                     raw.close()
-            os.replace(tmp, staged)
+            if changed:
+                os.replace(tmp, staged)
+            else:
+                tmp.unlink()
 
 
 class StreamJob(Job):
@@ -333,8 +366,8 @@ class StreamJob(Job):
 
     def run(self) -> dict:
         try:
-            for doc in self.pipeline.run(self.documents(), counted=False):
-                self.handle(doc, None)
+            for batch in self.pipeline.run_batches(self.documents(), counted=False):
+                self.handle_batch(batch, None)
                 self.progress.update(self.counts["read"], self.counts["bytes"])
             self.stdout.flush()
             self.finish_side_files()

@@ -9,7 +9,8 @@ Copies of one article (re-crawls, syndicated copies on the same site, light
 edits) must not vote for each other: that would turn the article's own body
 into "boilerplate" and hide exactly the duplicates the dedup stage must find.
 So each document joins an *article group* when it arrives: its fingerprint is
-the bottom-k hashes of its long lines (its paragraphs), and a document whose
+the bottom-k hashes of the long lines of its main prose block (its paragraphs,
+not the template's), and a document whose
 fingerprint shares at least half of its hashes with an earlier one of the same
 source is a copy of that article.  Lines then count groups, not documents.
 
@@ -25,6 +26,7 @@ from collections import Counter
 
 import xxhash
 
+from .dedupview import main_block
 from .document import Document
 from .textnorm import line_key
 
@@ -63,12 +65,18 @@ class SiteRepeats:
         self.source_docs: Counter = Counter()
         self.stats: Counter = Counter()
 
-    def _group_of(self, source: str, keys: list[str]) -> int:
-        long_hashes = sorted({_hash(k) for k in keys if k.count(" ") + 1 >= LONG_LINE_WORDS})
+    def _group_of(self, source: str, lines: list[str], keys: list[str]) -> int:
+        # Fingerprint the article body, not the page: long lines inside the
+        # main prose block (see dedupview.main_block), so two articles in one
+        # long template are not taken for copies through the template's own
+        # long lines.
+        start, end, _ = main_block(lines)
+        body = [k for k in keys[start:end] if k.count(" ") + 1 >= LONG_LINE_WORDS]
+        long_hashes = sorted({_hash(k) for k in body})
         if len(long_hashes) >= 2:
             fingerprint = tuple(long_hashes[:FINGERPRINT_SIZE])
         else:  # no body to speak of: only identical documents are copies
-            fingerprint = (_hash("\n".join(keys)),)
+            fingerprint = (_hash("\n".join(k for k in keys if k)),)
         index_keys = [_hash(f"{source}\x00{v}") for v in fingerprint]
         candidates: Counter = Counter()
         for k in index_keys:
@@ -96,7 +104,7 @@ class SiteRepeats:
     def observe(self, doc: Document) -> None:
         """Count the document's lines (first pass, or entering the window)."""
         keys = line_keys(doc)
-        group = self._group_of(doc.source, [k for k in keys if k])
+        group = self._group_of(doc.source, doc.lines, keys)
         self.source_docs[doc.source] += 1
         table = self.table
         for h in {x for x in self._line_hashes(doc) if x is not None}:

@@ -97,11 +97,11 @@ def test_exact_duplicates_and_normalized_variants(base_docs):
 
 
 def test_character_tables_match_normalization():
-    from cleaner.minhash import _PLAIN_BLOCKS, _char_tables, _composes, reference_char_value
+    from cleaner.minhash import _char_tables, reference_char_value
 
     slow, vals = _char_tables()
     rng = random.Random(3)
-    cps = list(range(0, 0x3100)) + list(range(0xFB00, 0xFFF0)) + [rng.randrange(0x110000) for _ in range(4000)]
+    cps = list(range(0, 0x3100)) + list(range(0xFB00, 0xFFF0)) + [rng.randrange(0x110000) for _ in range(20000)]
     for cp in cps:
         if slow[cp] or 0xD800 <= cp <= 0xDFFF:
             continue
@@ -112,10 +112,8 @@ def test_character_tables_match_normalization():
         else:  # folds to exactly one word character, a fixed point of the table
             assert len(toks) == 1 and len(toks[0]) == 1, hex(cp)
             assert int(vals[cp]) == reference_char_value(toks[0]) == int(vals[ord(toks[0])]), hex(cp)
-    for lo, hi in _PLAIN_BLOCKS:  # the blocks the table builder skips
-        for cp in [lo, hi] + [rng.randrange(lo, hi + 1) for _ in range(300)]:
-            ch = chr(cp)
-            assert normalize(ch) == ch and not _composes(ch) and tokenize(ch) == [ch] and not slow[cp]
+    for cp in (0x4E00, 0x9FA5, 0xAC00, 0xD7A3, 0x20000, 0x0E01, 0x0627):  # plain letters: themselves
+        assert not slow[cp] and int(vals[cp]) == reference_char_value(chr(cp))
     for ch in "ßﬁİ™\u0301\u1161":  # examples of slow characters
         assert slow[ord(ch)]
     for ch in "A\u00a0…’—Ａｱé":  # examples of table-folded ones
