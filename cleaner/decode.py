@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import codecs
 
-import ftfy  # noqa: F401  (registers the 'sloppy-windows-1252' codec)
+import ftfy.bad_codecs  # noqa: F401  (registers the 'sloppy-windows-1252' codec)
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),

@@ -13,14 +13,14 @@ import os
 import sys
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO, Iterator
 
 from .dedupview import dedup_view
 from .document import Document
 from .io.formats import JSONL, TEXT, iter_lines
-from .io.readers import InputFile, ReadOptions, discover, read_file, read_jsonl, sniff_stream_format, text_document
+from .io.readers import ReadOptions, discover, read_file, read_jsonl, sniff_stream_format, text_document
 from .io.writers import RecordSink, SideFile, StagedTree, dumps, output_record, write_atomic
 from .pipeline import CleanOptions, Pipeline
 
@@ -176,15 +176,12 @@ class Job:
     def _side(self, name: str) -> SideFile:
         side = getattr(self, name)
         if side is None:
-            side = SideFile(self.side_path(f"_{name}.jsonl"), stream=self.side_stream())
+            side = SideFile(self.side_path(f"_{name}.jsonl"))
             setattr(self, name, side)
         return side
 
     def side_path(self, name: str) -> Path | None:
         return self.o.side_dir / name if self.o.side_dir else None
-
-    def side_stream(self):
-        return None
 
     # -- end of run --------------------------------------------------------------
     def summary(self) -> dict:
@@ -337,9 +334,6 @@ class StreamJob(Job):
         self.explain = SideFile(options.explain) if options.explain else None
         self.fmt = TEXT
 
-    def side_stream(self):
-        return None
-
     def side_path(self, name: str) -> Path | None:
         if self.o.side_dir is None:
             return Path(os.devnull) if name == "_rejected.jsonl" else None
@@ -354,7 +348,6 @@ class StreamJob(Job):
             fmt = sniff_stream_format(first, self.o.read)
         self.fmt = fmt
         if fmt == JSONL:
-            lines = iter_lines(reader)
             if first:
                 first = first[:-1] if first.endswith(b"\n") else first
                 yield from read_jsonl(reader, "<stdin>", "stdin", "", self.o.read, first=first)

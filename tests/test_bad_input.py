@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 
-import pytest
 from typer.testing import CliRunner
 
 from cleaner.cli import app

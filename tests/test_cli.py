@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import subprocess
 import sys
-import time
 
 import pytest
 import zstandard
@@ -14,7 +12,7 @@ from typer.testing import CliRunner
 
 from cleaner.cli import app
 
-from .conftest import SEED, SEEDS, read_jsonl, write_jsonl
+from .conftest import read_jsonl, write_jsonl
 
 runner = CliRunner()
 

@@ -91,24 +91,20 @@ class RecordSink:
 class SideFile:
     """A JSONL side file (_rejected, _duplicates, explain), opened on first use."""
 
-    def __init__(self, path: Path | None, stream=None):
+    def __init__(self, path: Path):
         self.path = path
-        self.stream = stream
         self._fh = None
         self.count = 0
 
     def write(self, obj: dict) -> None:
         if self._fh is None:
-            if self.stream is not None:
-                self._fh = self.stream
-            else:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._fh = open(self.path, "wb")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.path, "wb")
         self._fh.write(dumps(obj))
         self.count += 1
 
     def close(self) -> None:
-        if self._fh is not None and self._fh is not self.stream:
+        if self._fh is not None:
             self._fh.close()
 
 
