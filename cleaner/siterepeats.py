@@ -9,10 +9,9 @@ Copies of one article (re-crawls, syndicated copies on the same site, light
 edits) must not vote for each other: that would turn the article's own body
 into "boilerplate" and hide exactly the duplicates the dedup stage must find.
 So each document joins an *article group* when it arrives: its fingerprint is
-the bottom-k hashes of the long lines of its main prose block (its paragraphs,
-not the template's), and a document whose
-fingerprint shares at least half of its hashes with an earlier one of the same
-source is a copy of that article.  Lines then count groups, not documents.
+the bottom-8 hashes of the long lines of its main prose block (its paragraphs,
+not the template's), and a document whose fingerprint shares a quarter of its
+hashes with an earlier one of the same source is a version of that article.  Lines then count groups, not documents.
 
 Memory: one table entry per distinct (source, line) pair holding up to
 `MAX_GROUPS` group ids, plus k fingerprint entries per document.  Past
@@ -32,7 +31,11 @@ from .textnorm import line_key
 
 # Lines of at least this many words identify an article (its paragraphs).
 LONG_LINE_WORDS = 12
-FINGERPRINT_SIZE = 4
+FINGERPRINT_SIZE = 8
+# Share of the smaller fingerprint two documents must have in common to be
+# versions of one article: a quarter, so an edited copy (some paragraphs
+# reworded) still joins its original.
+SAME_ARTICLE_SHARE = 0.25
 # Groups remembered per line: enough to tell "a few" from "many".
 MAX_GROUPS = 8
 
@@ -84,7 +87,7 @@ class SiteRepeats:
                 candidates[group] += 1
         for group, shared in sorted(candidates.items(), key=lambda kv: (-kv[1], kv[0])):
             other = self.groups[group]
-            if shared * 2 >= max(len(fingerprint), len(other)):
+            if shared >= max(1.0, SAME_ARTICLE_SHARE * min(len(fingerprint), len(other))):
                 self.stats["copies_grouped"] += 1
                 return group
         group = len(self.groups)
