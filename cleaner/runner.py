@@ -329,14 +329,16 @@ class StreamJob(Job):
         super().__init__(options)
         self.stdin = stdin
         self.stdout = stdout
-        if options.dedup == "drop" and options.side_dir is None:
-            raise RunError("--dedup drop on a stream needs --side-dir DIR for the dropped duplicates")
+        if options.side_dir is None:
+            # a stream has no output folder: records set aside need a place
+            if options.dedup == "drop":
+                raise RunError("--dedup drop on a stream needs --side-dir DIR for the dropped duplicates")
+            if options.on_error == "skip":
+                raise RunError("--on-error skip on a stream needs --side-dir DIR for the rejected records")
         self.explain = SideFile(options.explain) if options.explain else None
         self.fmt = TEXT
 
-    def side_path(self, name: str) -> Path | None:
-        if self.o.side_dir is None:
-            return Path(os.devnull) if name == "_rejected.jsonl" else None
+    def side_path(self, name: str) -> Path:
         return self.o.side_dir / name
 
     def documents(self) -> Iterator[Document]:

@@ -111,3 +111,12 @@ def test_fifty_megabyte_single_line(tmp_path):
     assert result.exit_code == 0, result.stderr
     out = (tmp_path / "out" / "huge.txt").read_text(encoding="utf-8")
     assert out == (sentence * (50_000_000 // len(sentence))).rstrip() + "\n"
+
+
+def test_skip_on_a_stream_keeps_rejected_records(tmp_path):
+    data = (json.dumps(GOOD) + "\n{broken\n").encode()
+    assert invoke("run", "-", "--on-error", "skip", input=data).exit_code == 2  # no place for them
+    result = invoke("run", "-", "--on-error", "skip", "--side-dir", tmp_path, "-q", input=data)
+    assert result.exit_code == 0
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["ok"]
+    assert read_jsonl(tmp_path / "_rejected.jsonl")[0]["record"] == "{broken"
