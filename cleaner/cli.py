@@ -191,7 +191,8 @@ def explain_cmd(
             if doc.error is not None:
                 print(f"== {doc.location}: rejected: {doc.error}")
                 continue
-            print(render(doc, color=use_color))
+            model = pipeline.line_model.model if pipeline.line_model is not None else None
+            print(render(doc, color=use_color, model=model))
             shown += 1
             if limit and shown >= limit:
                 break

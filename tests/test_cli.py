@@ -173,3 +173,17 @@ def test_parquet_round_trip(tmp_path):
     table = pq.read_table(tmp_path / "out" / "part.parquet").to_pylist()
     assert table[0]["text"] == CLEAN and table[1]["score"] == 0.7
     assert json.loads(table[0]["cleantext"])["removed_lines"]["related_link"] == 1
+
+
+def test_explain_gives_the_line_models_reasons(tmp_path):
+    menu = ["Home", "News", "Sport", "Weather", "Business", "Culture", "Travel", "Login", "Register"]
+    body = ["The council met on Tuesday to discuss the new budget for the coming year, and members agreed.",
+            "Residents had asked for more money for schools and roads, and the final plan includes both.",
+            "The mayor said she was pleased with the outcome and thanked everyone who took part in the debate."]
+    page = tmp_path / "page.txt"
+    page.write_text("\n".join(menu + body + menu) + "\n", encoding="utf-8")
+    out = invoke("explain", page, "--no-color").stdout.splitlines()
+    model_lines = [line for line in out if line.startswith("- [line_model")]
+    assert any(line.startswith("- [line_model") and " Weather   <- " in line for line in model_lines)
+    assert all("<- " in line for line in model_lines)
+    assert sum(line.startswith("  The ") for line in out) == 3  # the article stays
