@@ -3,8 +3,12 @@
 The public API is small:
 
 >>> from cleaner import clean_text
->>> clean_text("Title\\n\\nTitle\\nThe body of the article.\\n\\nRead also: Something else")
-'Title\\n\\nThe body of the article.'
+>>> page = ("Council approves the budget for next year\\n\\n"
+...         "Council approves the budget for next year\\n"
+...         "The council approved the budget on Tuesday after a long debate.\\n\\n"
+...         "Read also: Something else")
+>>> clean_text(page)
+'Council approves the budget for next year\\n\\nThe council approved the budget on Tuesday after a long debate.'
 
 `Pipeline` runs the stages over a stream of `Document`s; `repair_text` is the
 encoding stage on its own; `decode_bytes` turns bytes into text.

@@ -31,7 +31,7 @@ class CleanOptions:
     site_repeats: bool = True
     line_model: bool = True
     model_threshold: float | None = None  # None: the threshold shipped with the model
-    repeat_min_docs: int = 2  # distinct other articles a line must appear in
+    repeat_min_docs: int = 2  # distinct articles of a site (this one included) a line must appear in
     window: int = 1000  # documents of look-ahead on a stream
     explain_repairs: bool = False
 
@@ -57,8 +57,9 @@ class RepairStep:
 class Pipeline:
     """Cleans documents; `run` streams, `clean` does one document.
 
-    >>> Pipeline().clean_text("Title\\n\\nTitle\\nBody text here.\\n")
-    'Title\\n\\nBody text here.'
+    >>> Pipeline().clean_text("Budget approved after a long debate\\n\\nBudget approved after a long debate\\n"
+    ...                       "The council approved the budget on Tuesday after a long debate.")
+    'Budget approved after a long debate\\n\\nThe council approved the budget on Tuesday after a long debate.'
     """
 
     def __init__(self, options: CleanOptions | None = None):
