@@ -14,7 +14,9 @@ not the template's), and a document whose fingerprint shares a quarter of its
 hashes with an earlier one of the same source is a version of that article.  Lines then count groups, not documents.
 
 Memory: one table entry per distinct (source, line) pair holding up to
-`MAX_GROUPS` group ids, plus k fingerprint entries per document.  Past
+`MAX_GROUPS` group ids, plus 8 fingerprint entries per article group for at
+most `max_groups` groups (the older half is forgotten past that: a copy that
+arrives two million articles later counts as a new article).  Past
 `max_entries` line entries, the entries seen in a single group are dropped
 (they are the bulk, and a line seen once is no evidence yet): about
 max_entries x 150 bytes at most (5M entries: ~750 MB) for the line table.
@@ -58,12 +60,14 @@ class SiteRepeats:
 
     name = "site_repeats"
 
-    def __init__(self, min_docs: int = 2, max_entries: int = 5_000_000):
+    def __init__(self, min_docs: int = 2, max_entries: int = 5_000_000, max_groups: int = 2_000_000):
         # A line must occur in `min_docs` distinct articles (this one included).
         self.min_docs = max(2, min_docs)
         self.max_entries = max_entries
+        self.max_groups = max_groups  # article groups whose fingerprints stay findable
         self.table: dict[int, list[int]] = {}  # hash(source, line) -> group ids
         self.groups: dict[int, tuple[int, ...]] = {}  # group id -> its first fingerprint
+        self.next_group = 0
         self.by_fingerprint_hash: dict[int, list[int]] = {}  # hash(source, fp value) -> group ids
         self.source_docs: Counter = Counter()
         self.stats: Counter = Counter()
@@ -90,11 +94,23 @@ class SiteRepeats:
             if shared >= max(1.0, SAME_ARTICLE_SHARE * min(len(fingerprint), len(other))):
                 self.stats["copies_grouped"] += 1
                 return group
-        group = len(self.groups)
+        group = self.next_group
+        self.next_group += 1
         self.groups[group] = fingerprint
         for k in index_keys:
             self.by_fingerprint_hash.setdefault(k, []).append(group)
+        if len(self.groups) > self.max_groups:
+            self._forget_oldest_groups()
         return group
+
+    def _forget_oldest_groups(self) -> None:
+        """Bound the fingerprint index: the older half of the groups can no
+        longer be joined by new copies (their line counts stay)."""
+        cutoff = self.next_group - self.max_groups // 2
+        self.groups = {g: fp for g, fp in self.groups.items() if g >= cutoff}
+        self.by_fingerprint_hash = {k: kept for k, v in self.by_fingerprint_hash.items()
+                                    if (kept := [g for g in v if g >= cutoff])}
+        self.stats["groups_forgotten"] += 1
 
     def _line_hashes(self, doc: Document) -> list[int | None]:
         hashes = doc.scratch.get("line_hashes")
