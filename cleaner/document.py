@@ -54,10 +54,12 @@ class Document:
     def split_lines(self) -> None:
         self.lines = self.text.split("\n")
         self.removed = [None] * len(self.lines)
+        self.scratch.pop("cleaned", None)
 
     def remove(self, index: int, rule: str, score: float | None = None) -> None:
         if self.removed[index] is None:
             self.removed[index] = Removal(index, rule, self.lines[index], score)
+            self.scratch.pop("cleaned", None)
 
     def kept(self, index: int) -> bool:
         return self.removed[index] is None
@@ -71,8 +73,12 @@ class Document:
         Kept lines that were adjacent stay on adjacent lines; kept lines that
         had a blank or whitespace-only line between them (among any removed
         lines) get exactly one blank line.  No trailing spaces, no leading/trailing blank
-        lines.  Applying this to its own output changes nothing.
+        lines.  Applying this to its own output changes nothing.  (Memoized
+        until the next `remove`.)
         """
+        cached = self.scratch.get("cleaned")
+        if cached is not None:
+            return cached
         out: list[str] = []
         gap = False
         for line, removal in zip(self.lines, self.removed):
@@ -88,4 +94,5 @@ class Document:
                 out.append("")
             out.append(stripped)
             gap = False
-        return "\n".join(out)
+        text = self.scratch["cleaned"] = "\n".join(out)
+        return text

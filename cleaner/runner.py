@@ -115,10 +115,8 @@ class Job:
         matches: dict[int, object] = {}
         if self.dedup is not None:
             live = [d for d in docs if d.error is None]
-            for d in live:
-                d.scratch["cleaned"] = d.cleaned_text()
             if live:
-                found = self.dedup.check_many([(d.id, dedup_view(d.scratch["cleaned"])) for d in live])
+                found = self.dedup.check_many([(d.id, dedup_view(d.cleaned_text())) for d in live])
                 matches = {id(d): m for d, m in zip(live, found)}
         for doc in docs:
             self.handle(doc, sink, matches.get(id(doc)))
@@ -142,8 +140,7 @@ class Job:
             print(f"cleantext: skipped {doc.location}: {doc.error}", file=sys.stderr)
             return
         self.counts["bytes"] += len(doc.text.encode("utf-8", errors="replace"))
-        cleaned = doc.scratch.get("cleaned") or doc.cleaned_text()
-        if not cleaned:
+        if not doc.cleaned_text():
             self.counts["emptied"] += 1
         if self.explain is not None:
             for r in doc.removals():
