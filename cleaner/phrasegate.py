@@ -177,4 +177,6 @@ class Gate:
     @staticmethod
     def views(line: str) -> tuple[str, str]:
         folded = fold(line)
+        if folded[:1].isalnum():  # the common case: nothing to strip
+            return folded, folded
         return folded, _NON_WORD_LEAD.sub("", folded)
