@@ -535,6 +535,19 @@ class MinHasher:
             np.zeros(n, dtype=np.int64),
         )
 
+    def _token_hashes(self, v: np.ndarray, starts: np.ndarray, L: int) -> np.ndarray:
+        """Token hashes sum_j v_j M^j over [start_k, start_k+1) (separators add
+        0), times M^-start_k, from prefix sums of the character values."""
+        if not len(starts):
+            return np.zeros(0, dtype=_U64)
+        pw, ipw = self._powers(L + 1)
+        c = np.empty(L + 1, dtype=_U64)
+        c[0] = 0
+        np.cumsum(v * pw[:L], out=c[1:])
+        th = np.diff(c.take(np.append(starts, L)))
+        th *= ipw.take(starts)
+        return th
+
     def _powers(self, size: int, base: int = _POLY_M) -> tuple[np.ndarray, np.ndarray]:
         """(base^i, base^-i mod 2^64) for i < size (cached up to _max_cached_powers)."""
         cached = self._pow.get(base)
@@ -573,15 +586,7 @@ class MinHasher:
         w = np.zeros(L + 1, dtype=bool)
         np.not_equal(v, 0, out=w[1:])
         starts = (w[1:] & ~w[:-1]).nonzero()[0]
-        if len(starts):
-            pw, ipw = self._powers(L + 1)
-            c = np.empty(L + 1, dtype=_U64)
-            c[0] = 0
-            np.cumsum(v * pw[:L], out=c[1:])
-            th = np.diff(c.take(np.append(starts, L)))
-            th *= ipw.take(starts)
-        else:
-            th = np.zeros(0, dtype=_U64)
+        th = self._token_hashes(v, starts, L)
         d = xxhash.xxh3_128_intdigest(memoryview(th))
         exact = np.array([[d >> 64, d & _MASK64]], dtype=_U64)
         n_ns = np.count_nonzero(v.view(np.uint8)[::8] & np.uint8(1))
@@ -644,16 +649,7 @@ class MinHasher:
         n_tok = tok_last - tok_first
 
         # Token hashes: sum_j v_j M^j over the token, times M^-start.
-        if len(starts):
-            # sum_j v_j M^j over [start_k, start_k+1) (separators add 0), times M^-start_k
-            pw, ipw = self._powers(L + 1)
-            c = np.empty(L + 1, dtype=_U64)
-            c[0] = 0
-            np.cumsum(v * pw[:L], out=c[1:])
-            th = np.diff(c.take(np.append(starts, L)))
-            th *= ipw.take(starts)
-        else:
-            th = np.zeros(0, dtype=_U64)
+        th = self._token_hashes(v, starts, L)
 
         # Exact keys: xxh3-128 of each document's token-hash stream.
         mv = memoryview(th.view(np.uint8))
