@@ -330,20 +330,27 @@ def bench_breakdown(table: Table, path: Path) -> dict:
     try:
         from cleaner.dedup import DedupConfig, Deduplicator
 
-        dedup = Deduplicator(DedupConfig())
+        from cleaner.runner import verification_threshold
+
+        dedup = Deduplicator(DedupConfig(threshold=verification_threshold(0.8, 128)))  # as `run` does
     except Exception as exc:
         notes["dedup"] = f"{type(exc).__name__}: {exc}"[:80]
 
+    def timed_read(key):
+        """The file's documents, timing the reading under `key`."""
+        docs = read_file(f, opts)
+        while True:
+            s = clock()
+            doc = next(docs, None)
+            add(key, clock() - s)
+            if doc is None:
+                return
+            yield doc
+
     text_bytes = 0
-    # pass 1 (site repeats): read, repair + line rules, count
+    # pass 1 (site repeats): read, repair, count
     start = clock()
-    docs = read_file(f, opts)
-    while True:
-        s = clock()
-        doc = next(docs, None)
-        add("pass1.read", clock() - s)
-        if doc is None:
-            break
+    for doc in timed_read("pass1.read"):
         if doc.error is None:
             s = clock()
             pipeline.observe(doc)  # repair (no statistics) + count
@@ -351,13 +358,7 @@ def bench_breakdown(table: Table, path: Path) -> dict:
     pass1 = clock() - start
     # pass 2: read, prepare, finish, dedup, serialise
     start = clock()
-    docs = read_file(f, opts)
-    while True:
-        s = clock()
-        doc = next(docs, None)
-        add("read", clock() - s)
-        if doc is None:
-            break
+    for doc in timed_read("read"):
         if doc.error is not None:
             continue
         text_bytes += len(doc.text.encode("utf-8", "surrogatepass"))

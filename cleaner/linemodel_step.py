@@ -30,9 +30,8 @@ class LineModelStep:
             return
         batch = [(d.lines, d.scratch.get("repeats"),
                   site_repeats.source_docs[d.source] if site_repeats is not None else 1) for d in docs]
-        for doc, (_, _, source_docs) in zip(docs, batch):
+        for doc, (_, _, source_docs), probs in zip(docs, batch, self.model.score_batch(batch)):
             doc.scratch["source_docs"] = source_docs  # for `explain`
-        for doc, probs in zip(docs, self.model.score_batch(batch)):
             self._remove(doc, probs)
 
     def _remove(self, doc: Document, probs: list[float]) -> None:

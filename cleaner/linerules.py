@@ -7,8 +7,6 @@ document itself; rules that need other documents of the same site live in
 """
 from __future__ import annotations
 
-from collections import Counter
-
 import regex
 
 from .document import Document
@@ -31,7 +29,6 @@ class LineRules:
 
     def __init__(self, rules: RuleSet | None = None, extra_rule_files: list[str] = ()):
         self.rules = rules if rules is not None else load_rules(extra_rule_files)
-        self.stats: Counter = Counter()
 
     def apply(self, doc: Document) -> None:
         lines = doc.lines

@@ -20,8 +20,10 @@ _SKIPPER = regex.compile(r"\\b|(?: |\\s)[*?]\??|(?:\[\\W_\]|\[_\\W\]|\\W|\[\^\\w
 _META = set(".^$*+?{}[]()|\\")
 
 
-def _split_top(p: str) -> list[str]:
-    parts, depth, start, i = [], 0, 0, 0
+def _structure(p: str, i: int = 0):
+    """(index, character, group depth after it) for the characters of `p`
+    from `i` that shape the pattern, skipping escapes and character classes."""
+    depth = 0
     while i < len(p):
         c = p[i]
         if c == "\\":
@@ -30,14 +32,17 @@ def _split_top(p: str) -> list[str]:
         if c == "[":
             i = _class_end(p, i)
             continue
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "|" and depth == 0:
+        depth += (c == "(") - (c == ")")
+        yield i, c, depth
+        i += 1
+
+
+def _split_top(p: str) -> list[str]:
+    parts, start = [], 0
+    for i, c, depth in _structure(p):
+        if c == "|" and depth == 0:
             parts.append(p[start:i])
             start = i + 1
-        i += 1
     parts.append(p[start:])
     return parts
 
@@ -54,22 +59,10 @@ def _class_end(p: str, i: int) -> int:
 
 
 def _group_end(p: str, i: int) -> int:
-    depth, j = 0, i
-    while j < len(p):
-        c = p[j]
-        if c == "\\":
-            j += 2
-            continue
-        if c == "[":
-            j = _class_end(p, j)
-            continue
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return j + 1
-        j += 1
+    """Index just past the group that opens at p[i]."""
+    for j, c, depth in _structure(p, i):
+        if c == ")" and depth == 0:
+            return j + 1
     raise ValueError("unbalanced")
 
 

@@ -3,13 +3,14 @@
     decode -> repair -> line rules -> [site repeats] -> [line model]
            -> trailing fragments -> [duplicates]
 
-Every stage is a small object with a `stats` Counter (like datatrove's steps);
-`Pipeline.run` chains them as generators so documents stream through, and the
+Every stage is a small object (like datatrove's steps); the pipeline counts
+the lines and characters each rule removed, and stages with counts of their own
+keep a `stats` Counter.  `Pipeline.run` chains them as generators so documents
+stream through, and the
 cross-document stages see a bounded window of documents at a time.
 """
 from __future__ import annotations
 
-import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
@@ -77,7 +78,6 @@ class Pipeline:
 
             self.line_model = LineModelStep(self.options.model_threshold)
         self.stats: Counter = Counter()
-        self.seconds = 0.0
 
     # -- single documents -------------------------------------------------
     def prepare(self, doc: Document) -> Document:
@@ -136,23 +136,19 @@ class Pipeline:
         documents and is counted there, so it is finished with evidence from
         the documents around it while the stream keeps flowing.
         """
-        start = time.perf_counter()
         batch_size = max(1, min(BATCH, self.options.window))
         pending: deque[Document] = deque()
         lookahead = 0 if (self.site_repeats is None or counted) else max(1, self.options.window)
-        try:
-            for doc in docs:
-                if doc.error is None:
-                    self.prepare(doc)
-                    if lookahead:
-                        self.site_repeats.observe(doc)
-                pending.append(doc)
-                if len(pending) >= lookahead + batch_size:
-                    yield self._finish_oldest(pending, batch_size)
-            while pending:
+        for doc in docs:
+            if doc.error is None:
+                self.prepare(doc)
+                if lookahead:
+                    self.site_repeats.observe(doc)
+            pending.append(doc)
+            if len(pending) >= lookahead + batch_size:
                 yield self._finish_oldest(pending, batch_size)
-        finally:
-            self.seconds += time.perf_counter() - start
+        while pending:
+            yield self._finish_oldest(pending, batch_size)
 
     def _finish_oldest(self, pending: deque, count: int) -> list[Document]:
         batch = [pending.popleft() for _ in range(min(count, len(pending)))]
@@ -165,7 +161,7 @@ class Pipeline:
             self.stats[f"chars_removed.{removal.rule}"] += len(removal.text)
 
     def stage_stats(self) -> dict:
-        out = {"repair": dict(self.repair.stats), "line_rules": dict(self.line_rules.stats)}
+        out = {"repair": dict(self.repair.stats)}
         if self.site_repeats is not None:
             out["site_repeats"] = dict(self.site_repeats.stats)
         if self.line_model is not None:

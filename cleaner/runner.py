@@ -335,9 +335,6 @@ class StreamJob(Job):
         self.explain = SideFile(options.explain) if options.explain else None
         self.fmt = TEXT
 
-    def side_path(self, name: str) -> Path:
-        return self.o.side_dir / name
-
     def documents(self) -> Iterator[Document]:
         reader = io.BufferedReader(self.stdin, buffer_size=1 << 20) if not isinstance(self.stdin, io.BufferedReader) else self.stdin
         fmt = self.o.format
@@ -347,11 +344,7 @@ class StreamJob(Job):
             fmt = sniff_stream_format(first, self.o.read)
         self.fmt = fmt
         if fmt == JSONL:
-            if first:
-                first = first[:-1] if first.endswith(b"\n") else first
-                yield from read_jsonl(reader, "<stdin>", "stdin", "", self.o.read, first=first)
-            else:
-                yield from read_jsonl(reader, "<stdin>", "stdin", "", self.o.read)
+            yield from read_jsonl(reader, "<stdin>", "stdin", "", self.o.read, first=first)
         else:
             data = first + reader.read()
             yield text_document(data, "<stdin>", "stdin", "")

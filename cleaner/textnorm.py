@@ -23,6 +23,3 @@ def line_key(line: str) -> str:
     """Casefolded words of `line` joined by single spaces ('' for no words)."""
     return _NON_WORD.sub(" ", fold(line)).strip()
 
-
-def word_count(line: str) -> int:
-    return len(line.split())

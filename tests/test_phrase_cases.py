@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cleaner.lexicon import PHRASE_RULES, bundled_lexicon_files, load_rules
+from cleaner.lexicon import PHRASE_RULES, bundled_lexicon_files, compile_all, load_rules
 
 CASES_DIR = Path(__file__).parent / "cases"
 CASE_FILES = sorted(CASES_DIR.glob("phrases_*.json"))
@@ -111,3 +111,8 @@ def test_user_rules_file_with_unknown_table_is_rejected(tmp_path):
     user.write_text('[menus]\nlines = ["home"]\n', encoding="utf-8")
     with pytest.raises(ValueError, match="unknown rule table"):
         load_rules([user])
+
+
+def test_every_bundled_pattern_compiles():
+    """Patterns compile lazily at run time; this is where a bad one shows up."""
+    compile_all(load_rules())

@@ -6,6 +6,7 @@ it or reject it into a side file: nothing is dropped here.
 """
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,13 +128,13 @@ def parse_jsonl_line(raw: bytes, location: str, default_id: str, default_source:
 
 
 def read_jsonl(stream: BinaryIO, name: str, rel: str, default_source: str,
-               opts: ReadOptions, first: bytes | None = None) -> Iterator[Document]:
+               opts: ReadOptions, first: bytes = b"") -> Iterator[Document]:
+    """Documents of a JSONL stream; `first` is a line already read from it
+    (format sniffing), newline included."""
     lineno = 0
     lines = iter_lines(stream)
-    if first is not None:
-        import itertools
-
-        lines = itertools.chain([first], lines)
+    if first:
+        lines = itertools.chain([first.rstrip(b"\n")], lines)
     for raw in lines:
         lineno += 1
         if not raw.strip():

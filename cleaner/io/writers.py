@@ -94,14 +94,12 @@ class SideFile:
     def __init__(self, path: Path):
         self.path = path
         self._fh = None
-        self.count = 0
 
     def write(self, obj: dict) -> None:
         if self._fh is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = open(self.path, "wb")
         self._fh.write(dumps(obj))
-        self.count += 1
 
     def close(self) -> None:
         if self._fh is not None:
