@@ -24,21 +24,21 @@ NON_PROSE_PENALTY = 15
 MIN_VIEW_WORDS = 20
 
 
-def _is_prose(line: str, words: int) -> bool:
+def is_prose(line: str, words: int) -> bool:
     return words >= PROSE_MIN_WORDS and _SENTENCE_END.search(line) is not None
 
 
 def main_block(lines: list[str]) -> tuple[int, int, list[bool]]:
     """(start, end, prose flags) of the highest-weight block of `lines`."""
     counts = [len(line.split()) for line in lines]
-    prose = [_is_prose(line, n) for line, n in zip(lines, counts)]
+    prose = [is_prose(line, n) for line, n in zip(lines, counts)]
     best = current = 0
     best_span = (0, 0)
     start = 0
-    for i, (n, is_prose) in enumerate(zip(counts, prose)):
+    for i, (n, line_is_prose) in enumerate(zip(counts, prose)):
         if not n:
             continue  # blank lines neither help nor hurt
-        value = n if is_prose else -NON_PROSE_PENALTY
+        value = n if line_is_prose else -NON_PROSE_PENALTY
         if current <= 0:
             current, start = value, i
         else:

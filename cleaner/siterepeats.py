@@ -12,6 +12,9 @@ So each document joins an *article group* when it arrives: its fingerprint is
 the bottom-8 hashes of the long lines of its main prose block (its paragraphs,
 not the template's), and a document whose fingerprint shares a quarter of its
 hashes with an earlier one of the same source is a version of that article.  Lines then count groups, not documents.
+When that grouping misses copies anyway (the main block of a page can be a
+template paragraph), a page would lose its whole body; so a page whose prose
+nearly all repeats keeps its prose lines (`_protected_prose`).
 
 Memory: one table entry per distinct (source, line) pair holding up to
 `MAX_GROUPS` group ids, plus 8 fingerprint entries per article group for at
@@ -27,7 +30,7 @@ from collections import Counter
 
 import xxhash
 
-from .dedupview import main_block
+from .dedupview import is_prose, main_block
 from .document import Document
 from .textnorm import line_key
 
@@ -38,6 +41,11 @@ FINGERPRINT_SIZE = 8
 # versions of one article: a quarter, so an edited copy (some paragraphs
 # reworded) still joins its original.
 SAME_ARTICLE_SHARE = 0.25
+# A document keeps its repeated prose lines when at least this share of its
+# prose words repeats (and it has at least this many prose words): see
+# SiteRepeats._protected_prose.
+PROTECT_REPEATED_SHARE = 0.8
+PROTECT_MIN_PROSE_WORDS = 20
 # Groups remembered per line: enough to tell "a few" from "many".
 MAX_GROUPS = 8
 
@@ -153,7 +161,29 @@ class SiteRepeats:
         counts = self.repeats(doc)
         doc.scratch["repeats"] = counts
         threshold = self.min_docs - 1
-        for i, n in enumerate(counts):
-            if n >= threshold and doc.removed[i] is None:
-                doc.remove(i, "site_repeat", float(n + 1))
+        repeated = [n >= threshold and doc.removed[i] is None for i, n in enumerate(counts)]
+        protected = self._protected_prose(doc, repeated)
+        for i, is_repeat in enumerate(repeated):
+            if is_repeat and i not in protected:
+                doc.remove(i, "site_repeat", float(counts[i] + 1))
                 self.stats["lines_removed"] += 1
+
+    def _protected_prose(self, doc: Document, repeated: list[bool]) -> set[int]:
+        """Prose lines to keep although they repeat: when nearly all of a
+        document's prose repeats elsewhere on the site, the likelier story is
+        copies of this article that were not recognised as copies (a heavy
+        edit, a template line in the fingerprint), not a page without a body.
+        A template's prose (a bio, a disclaimer) is a small part of an
+        article page's prose, so it is still removed there."""
+        prose = [i for i, line in enumerate(doc.lines)
+                 if doc.removed[i] is None and is_prose(line, len(line.split()))]
+        words = {i: len(doc.lines[i].split()) for i in prose}
+        total = sum(words.values())
+        if total < PROTECT_MIN_PROSE_WORDS:
+            return set()
+        repeated_words = sum(w for i, w in words.items() if repeated[i])
+        if repeated_words < PROTECT_REPEATED_SHARE * total:
+            return set()
+        self.stats["documents_protected"] += 1
+        return {i for i in prose if repeated[i]}
+

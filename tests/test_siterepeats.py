@@ -83,3 +83,29 @@ def test_memory_bound_prunes_single_article_lines():
     doc = pipeline.prepare(page(99))
     counter.observe(doc)
     assert counter.repeats(doc)[MENU.index("World news")] >= 1  # template lines survive pruning
+
+
+BIO = ("The author of this site is a researcher who writes about technology, media and the way young people "
+       "use social network sites, and uses this blog to share random thoughts about whatever she is thinking.")
+
+
+def blog_page(doc_id: str, paragraphs: list[str]) -> Document:
+    """A template whose biography outweighs each paragraph, paragraphs split by headings:
+    the main prose block is the biography, so copies are not recognised by their body."""
+    lines = MENU + [BIO]
+    for n, paragraph in enumerate(paragraphs):
+        lines += [f"Part {n + 1}", f"Photo {n + 1}", paragraph]
+    return Document(id=doc_id, text="\n".join(lines + [FOOTER]), source="a.com")
+
+
+def test_a_body_repeated_by_unrecognised_copies_is_kept():
+    original = article(1)
+    edited = [original[0], original[1], "A different closing paragraph was written for this version of it."]
+    out = run([blog_page("original", original), blog_page("edit", edited), blog_page("other", article(2))])
+    for doc_id in ("original", "edit"):
+        kept = out[doc_id].cleaned_text()
+        assert original[0] in kept and original[1] in kept
+        assert BIO in kept  # nearly all of this page's prose repeats: all of it stays
+    # On a page whose own body is unique, the template's prose is a minority and still goes.
+    assert BIO in removed_by_repeats(out["other"])
+    assert out["other"].cleaned_text().splitlines() == article(2)
