@@ -8,21 +8,31 @@ Crawl boilerplate this way).  So a line whose normal form occurs in several
 Copies of one article (re-crawls, syndicated copies on the same site, light
 edits) must not vote for each other: that would turn the article's own body
 into "boilerplate" and hide exactly the duplicates the dedup stage must find.
-So each document joins an *article group* when it arrives: its fingerprint is
-the bottom-8 hashes of the long lines of its main prose block (its paragraphs,
-not the template's), and a document whose fingerprint shares a quarter of its
-hashes with an earlier one of the same source is a version of that article.  Lines then count groups, not documents.
-When that grouping misses copies anyway (the main block of a page can be a
-template paragraph), a page would lose its whole body; so a page whose prose
-nearly all repeats keeps its prose lines (`_protected_prose`).
+So every line remembers which pages hold it, and when a page D is cleaned,
+each page X sharing its lines is judged: X is a *copy* of D when the lines of
+D that X does not hold add up to only a few words (`COPY_MAX_MISSING_WORDS`).
+The test counts missing words, not a share, on purpose: another article in
+the same long template holds the whole template but misses all of D's own
+paragraphs, however small a share of the page they are; a copy misses only
+the few lines an editor touched.  An edited line still counts as held when X
+holds a line with the same first or last five words (`NEAR_LINE_WORDS`).  A
+line of D is then repeated when pages that are not copies of D hold it.
 
-Memory: one table entry per distinct (source, line) pair holding up to
-`MAX_GROUPS` group ids, plus 8 fingerprint entries per article group for at
-most `max_groups` groups (the older half is forgotten past that: a copy that
-arrives two million articles later counts as a new article).  Past
-`max_entries` line entries, the entries seen in a single group are dropped
-(they are the bulk, and a line seen once is no evidence yet): about
-max_entries x 150 bytes at most (5M entries: ~750 MB) for the line table.
+Judging at cleaning time, with the counts of the whole pass (or of the
+look-ahead window on a stream), means the first page of a site is judged
+with the same evidence as the last, and no page is tied to a copy decision
+made before the rest of the site was seen.
+
+When the copy test misses anyway (a heavy edit), a page would lose its body;
+so a page whose prose nearly all repeats keeps its prose lines
+(`_protected_prose`).
+
+Memory: one table entry per distinct (source, line) pair, plus two per line
+of `NEAR_LINE_MIN_WORDS` words or more (its first and last words): the number
+of pages holding it and the ordinals of the first `MAX_PAGES` of them.  Past
+`max_entries` entries, the entries held by a single page are dropped (they
+are the bulk, and a line seen once is no evidence yet); the table then stays
+within about max_entries x 200 bytes (5M entries: ~1 GB).
 """
 from __future__ import annotations
 
@@ -30,28 +40,41 @@ from collections import Counter
 
 import xxhash
 
-from .dedupview import is_prose, main_block
+from .dedupview import is_prose
 from .document import Document
 from .textnorm import line_key
 
-# Lines of at least this many words identify an article (its paragraphs).
-LONG_LINE_WORDS = 12
-FINGERPRINT_SIZE = 8
-# Share of the smaller fingerprint two documents must have in common to be
-# versions of one article: a quarter, so an edited copy (some paragraphs
-# reworded) still joins its original.
-SAME_ARTICLE_SHARE = 0.25
+# Page X is a copy of page D when D's lines that X does not hold (exactly or
+# nearly) add up to fewer words than this: a light edit touches a few lines,
+# another article misses all of D's paragraphs.
+COPY_MAX_MISSING_WORDS = 60
+COPY_MAX_MISSING_SHARE = 0.3
+# Lines of at least NEAR_LINE_MIN_WORDS words are also indexed by their first
+# and by their last NEAR_LINE_WORDS words, so that a line with a word changed
+# in the middle, or at one end, is still held by the page that changed it.
+NEAR_LINE_MIN_WORDS = 10
+NEAR_LINE_WORDS = 5
+# Pages listed per line: enough to judge copies; pages past these count as
+# other articles unless every listed page is a copy.
+MAX_PAGES = 8
 # A document keeps its repeated prose lines when at least this share of its
 # prose words repeats (and it has at least this many prose words): see
 # SiteRepeats._protected_prose.
 PROTECT_REPEATED_SHARE = 0.8
 PROTECT_MIN_PROSE_WORDS = 20
-# Groups remembered per line: enough to tell "a few" from "many".
-MAX_GROUPS = 8
 
 
 def _hash(text: str) -> int:
     return xxhash.xxh3_64_intdigest(text.encode("utf-8", "surrogatepass"))
+
+
+def _near_hashes(source: str, key: str) -> tuple[int, ...]:
+    """Table hashes of a long line's first and last words ('' key: none)."""
+    if key.count(" ") + 1 < NEAR_LINE_MIN_WORDS:
+        return ()
+    words = key.split(" ")
+    return (_hash(f"{source}\x01{' '.join(words[:NEAR_LINE_WORDS])}"),
+            _hash(f"{source}\x02{' '.join(words[-NEAR_LINE_WORDS:])}"))
 
 
 def line_keys(doc: Document) -> list[str]:
@@ -68,57 +91,15 @@ class SiteRepeats:
 
     name = "site_repeats"
 
-    def __init__(self, min_docs: int = 2, max_entries: int = 5_000_000, max_groups: int = 2_000_000):
+    def __init__(self, min_docs: int = 2, max_entries: int = 5_000_000):
         # A line must occur in `min_docs` distinct articles (this one included).
         self.min_docs = max(2, min_docs)
         self.max_entries = max_entries
-        self.max_groups = max_groups  # article groups whose fingerprints stay findable
-        self.table: dict[int, list[int]] = {}  # hash(source, line) -> group ids
-        self.groups: dict[int, tuple[int, ...]] = {}  # group id -> its first fingerprint
-        self.next_group = 0
-        self.by_fingerprint_hash: dict[int, list[int]] = {}  # hash(source, fp value) -> group ids
+        # table hash -> [pages holding it, ordinals of the first MAX_PAGES of them]
+        self.table: dict[int, list[int]] = {}
+        self.pages = 0
         self.source_docs: Counter = Counter()
         self.stats: Counter = Counter()
-
-    def _group_of(self, source: str, lines: list[str], keys: list[str]) -> int:
-        # Fingerprint the article body, not the page: long lines inside the
-        # main prose block (see dedupview.main_block), so two articles in one
-        # long template are not taken for copies through the template's own
-        # long lines.
-        start, end, _ = main_block(lines)
-        body = [k for k in keys[start:end] if k.count(" ") + 1 >= LONG_LINE_WORDS]
-        long_hashes = sorted({_hash(k) for k in body})
-        if len(long_hashes) >= 2:
-            fingerprint = tuple(long_hashes[:FINGERPRINT_SIZE])
-        else:  # no body to speak of: only identical documents are copies
-            fingerprint = (_hash("\n".join(k for k in keys if k)),)
-        index_keys = [_hash(f"{source}\x00{v}") for v in fingerprint]
-        candidates: Counter = Counter()
-        for k in index_keys:
-            for group in self.by_fingerprint_hash.get(k, ()):
-                candidates[group] += 1
-        for group, shared in sorted(candidates.items(), key=lambda kv: (-kv[1], kv[0])):
-            other = self.groups[group]
-            if shared >= max(1.0, SAME_ARTICLE_SHARE * min(len(fingerprint), len(other))):
-                self.stats["copies_grouped"] += 1
-                return group
-        group = self.next_group
-        self.next_group += 1
-        self.groups[group] = fingerprint
-        for k in index_keys:
-            self.by_fingerprint_hash.setdefault(k, []).append(group)
-        if len(self.groups) > self.max_groups:
-            self._forget_oldest_groups()
-        return group
-
-    def _forget_oldest_groups(self) -> None:
-        """Bound the fingerprint index: the older half of the groups can no
-        longer be joined by new copies (their line counts stay)."""
-        cutoff = self.next_group - self.max_groups // 2
-        self.groups = {g: fp for g, fp in self.groups.items() if g >= cutoff}
-        self.by_fingerprint_hash = {k: kept for k, v in self.by_fingerprint_hash.items()
-                                    if (kept := [g for g in v if g >= cutoff])}
-        self.stats["groups_forgotten"] += 1
 
     def _line_hashes(self, doc: Document) -> list[int | None]:
         hashes = doc.scratch.get("line_hashes")
@@ -130,32 +111,76 @@ class SiteRepeats:
 
     def observe(self, doc: Document) -> None:
         """Count the document's lines (first pass, or entering the window)."""
-        keys = line_keys(doc)
-        group = self._group_of(doc.source, doc.lines, keys)
+        page = self.pages
+        self.pages += 1
         self.source_docs[doc.source] += 1
+        held = {h for h in self._line_hashes(doc) if h is not None}
+        for key in line_keys(doc):
+            held.update(_near_hashes(doc.source, key))
         table = self.table
-        for h in {x for x in self._line_hashes(doc) if x is not None}:
-            groups = table.get(h)
-            if groups is None:
-                table[h] = [group]
-            elif len(groups) < MAX_GROUPS and group not in groups:
-                groups.append(group)
+        for h in held:
+            entry = table.get(h)
+            if entry is None:
+                table[h] = [1, page]
+            else:
+                entry[0] += 1
+                if len(entry) <= MAX_PAGES:
+                    entry.append(page)
         if len(table) > self.max_entries:
             self._prune()
 
     def _prune(self) -> None:
         before = len(self.table)
-        self.table = {h: g for h, g in self.table.items() if len(g) > 1}
+        self.table = {h: e for h, e in self.table.items() if e[0] > 1}
         self.stats["pruned_entries"] += before - len(self.table)
 
     def repeats(self, doc: Document) -> list[int]:
-        """For each line, how many other distinct articles of the source hold it."""
+        """For each line, how many pages of the source that are not copies of
+        this document hold it."""
         table = self.table
+        entries = [table.get(h) if h is not None else None for h in self._line_hashes(doc)]
+        copies = self._copies(doc, entries)
         out = []
-        for h in self._line_hashes(doc):
-            groups = table.get(h) if h is not None else None
-            out.append(len(groups) - 1 if groups else 0)
+        for entry in entries:
+            if entry is None or entry[0] < 2:
+                out.append(0)
+                continue
+            others = sum(1 for page in entry[1:] if page not in copies)
+            unlisted = entry[0] - (len(entry) - 1)
+            out.append(others + unlisted if others else 0)
         return out
+
+    def _copies(self, doc: Document, entries: list[list[int] | None]) -> set[int]:
+        """The pages that miss fewer than COPY_MAX_MISSING_WORDS words of the
+        document (the document itself among them).
+
+        Lines the in-document rules removed already are not counted: a copy
+        that lost its "Read also" links or its share buttons (or was cleaned
+        already) is still a copy."""
+        table = self.table
+        total = 0
+        held: Counter = Counter()
+        for key, entry, removal in zip(line_keys(doc), entries, doc.removed):
+            if not key or removal is not None:
+                continue
+            words = key.count(" ") + 1
+            if entry is None:  # pruned or never counted: held by this page only
+                total += words
+                continue
+            holders = set(entry[1:])
+            complete = entry[0] < len(entry)  # every page holding it is listed
+            for h in _near_hashes(doc.source, key):
+                near = table.get(h)
+                if near is not None:
+                    holders.update(near[1:])
+                    complete = complete and near[0] < len(near)
+            if not complete:
+                continue  # who else holds it is unknown: no evidence either way
+            total += words
+            for page in holders:
+                held[page] += words
+        most = min(COPY_MAX_MISSING_WORDS, COPY_MAX_MISSING_SHARE * total)
+        return {page for page, words in held.items() if total - words <= most}
 
     def apply(self, doc: Document) -> None:
         counts = self.repeats(doc)
@@ -171,10 +196,9 @@ class SiteRepeats:
     def _protected_prose(self, doc: Document, repeated: list[bool]) -> set[int]:
         """Prose lines to keep although they repeat: when nearly all of a
         document's prose repeats elsewhere on the site, the likelier story is
-        copies of this article that were not recognised as copies (a heavy
-        edit, a template line in the fingerprint), not a page without a body.
-        A template's prose (a bio, a disclaimer) is a small part of an
-        article page's prose, so it is still removed there."""
+        copies of this article that the copy test missed (a heavy edit), not
+        a page without a body.  A template's prose (a bio, a disclaimer) is a
+        small part of an article page's prose, so it is still removed there."""
         prose = [i for i, line in enumerate(doc.lines)
                  if doc.removed[i] is None and is_prose(line, len(line.split()))]
         words = {i: len(doc.lines[i].split()) for i in prose}
@@ -186,4 +210,3 @@ class SiteRepeats:
             return set()
         self.stats["documents_protected"] += 1
         return {i for i in prose if repeated[i]}
-

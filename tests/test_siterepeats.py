@@ -8,10 +8,15 @@ MENU = ["Home", "World news", "Sport and leisure", "Contact the editors"]
 FOOTER = "Copyright notice and terms of use of this small website"
 
 
+TOPICS = ["harbour", "orchard", "railway", "library", "bakery", "stadium", "glacier", "vineyard", "museum", "bridge"]
+
+
 def article(n: int) -> list[str]:
-    return [f"Article {n} opens with a sentence of its own that is long enough to be a paragraph here.",
-            f"The second paragraph of article {n} continues the story with more words and a full stop.",
-            f"A third paragraph closes article number {n} with a quote from a local official today."]
+    """Three paragraphs of their own (no two articles share five words in a row)."""
+    topic = f"{TOPICS[n % 10]}-{n}"
+    return [f"The {topic} story opens with a sentence long enough to be a paragraph about the {topic}.",
+            f"Readers of the {topic} report then learn what happened next at the {topic}.",
+            f"Finally a quote from an official closes the piece on the {topic}."]
 
 
 def page(n: int, source: str = "a.com", body=None) -> Document:
@@ -72,14 +77,13 @@ def test_first_document_of_a_stream_sees_what_comes_after():
 
 
 def test_memory_bound_prunes_single_article_lines():
-    counter = SiteRepeats(max_entries=50, max_groups=10)
+    counter = SiteRepeats(max_entries=50)
     pipeline = Pipeline(CleanOptions(line_model=False, site_repeats=False))
     for n in range(40):
         doc = pipeline.prepare(page(n))
         counter.observe(doc)
-    assert len(counter.table) <= 50 + 10  # pruned back whenever it passes the bound
-    assert len(counter.groups) <= 10
-    assert counter.stats["pruned_entries"] > 0 and counter.stats["groups_forgotten"] > 0
+    assert len(counter.table) <= 50 + 12  # pruned back whenever it passes the bound (12 entries a page)
+    assert counter.stats["pruned_entries"] > 0
     doc = pipeline.prepare(page(99))
     counter.observe(doc)
     assert counter.repeats(doc)[MENU.index("World news")] >= 1  # template lines survive pruning
@@ -87,25 +91,48 @@ def test_memory_bound_prunes_single_article_lines():
 
 BIO = ("The author of this site is a researcher who writes about technology, media and the way young people "
        "use social network sites, and uses this blog to share random thoughts about whatever she is thinking.")
+TEMPLATE = [BIO] + [f"Most read story number {n} of the week is about something that happened in town lately." for n in range(12)]
 
 
-def blog_page(doc_id: str, paragraphs: list[str]) -> Document:
-    """A template whose biography outweighs each paragraph, paragraphs split by headings:
-    the main prose block is the biography, so copies are not recognised by their body."""
-    lines = MENU + [BIO]
-    for n, paragraph in enumerate(paragraphs):
-        lines += [f"Part {n + 1}", f"Photo {n + 1}", paragraph]
-    return Document(id=doc_id, text="\n".join(lines + [FOOTER]), source="a.com")
+def paragraphs(topic: str, count: int) -> list[str]:
+    """`count` paragraphs of about twenty words that share no five words in a row with another topic's."""
+    return [f"In part {n} the {topic} account goes on, and the witnesses of the {topic} affair add details of part {n} "
+            f"about the {topic}." for n in range(count)]
 
 
-def test_a_body_repeated_by_unrecognised_copies_is_kept():
-    original = article(1)
-    edited = [original[0], original[1], "A different closing paragraph was written for this version of it."]
-    out = run([blog_page("original", original), blog_page("edit", edited), blog_page("other", article(2))])
-    for doc_id in ("original", "edit"):
+def site_page(doc_id: str, body: list[str], template=TEMPLATE) -> Document:
+    return Document(id=doc_id, text="\n".join(MENU + body + template + [FOOTER]), source="a.com")
+
+
+def test_two_articles_in_one_long_template_lose_the_template():
+    # The template outweighs each article: the pages share most of their words, yet neither
+    # holds the other's paragraphs, so they are two articles and the template is boilerplate.
+    out = run([site_page("first", paragraphs("harbour", 3)), site_page("second", paragraphs("orchard", 3))])
+    for doc_id, topic in (("first", "harbour"), ("second", "orchard")):
+        assert out[doc_id].cleaned_text().splitlines() == paragraphs(topic, 3)
+
+
+def test_an_edited_copy_is_a_copy():
+    body = paragraphs("harbour", 6)
+    edited = list(body)
+    for n in (1, 2, 3):  # one word changed in each of three lines: still held, by their ends
+        edited[n] = edited[n].replace("witnesses", "neighbours")
+    edited[4] = "A new sentence the syndicating site wrote for its readers."
+    out = run([site_page("original", body), site_page("edit", edited), site_page("other", paragraphs("orchard", 6))])
+    assert out["original"].cleaned_text().splitlines() == body  # the edit does not vote against it
+    assert out["edit"].cleaned_text().splitlines() == edited
+    assert out["other"].cleaned_text().splitlines() == paragraphs("orchard", 6)
+
+
+def test_a_body_repeated_by_an_unrecognised_copy_is_kept():
+    body = paragraphs("harbour", 16)
+    heavy_edit = body[:13] + [f"Rewritten closing paragraph {n} of this version, with none of the words of the "
+                              f"original closing paragraph {n} it replaces here." for n in range(3)]
+    out = run([site_page("original", body), site_page("edit", heavy_edit), site_page("other", paragraphs("orchard", 3))])
+    # The copy test misses (60+ words differ), yet most of each page's prose repeats: it stays.
+    for doc_id, expected in (("original", body), ("edit", heavy_edit)):
         kept = out[doc_id].cleaned_text()
-        assert original[0] in kept and original[1] in kept
-        assert BIO in kept  # nearly all of this page's prose repeats: all of it stays
+        assert all(line in kept for line in expected)
     # On a page whose own body is unique, the template's prose is a minority and still goes.
     assert BIO in removed_by_repeats(out["other"])
-    assert out["other"].cleaned_text().splitlines() == article(2)
+    assert out["other"].cleaned_text().splitlines() == paragraphs("orchard", 3)
