@@ -37,6 +37,7 @@ within about max_entries x 200 bytes (5M entries: ~1 GB).
 from __future__ import annotations
 
 from collections import Counter
+from itertools import islice
 
 import xxhash
 
@@ -139,15 +140,17 @@ class SiteRepeats:
         this document hold it."""
         table = self.table
         entries = [table.get(h) if h is not None else None for h in self._line_hashes(doc)]
-        copies = self._copies(doc, entries)
+        if not any(entry is not None and entry[0] > 1 for entry in entries):
+            return [0] * len(entries)  # no line of it is on another page
+        is_copy = self._copies(doc, entries).__contains__
         out = []
         for entry in entries:
             if entry is None or entry[0] < 2:
                 out.append(0)
                 continue
-            others = sum(1 for page in entry[1:] if page not in copies)
-            unlisted = entry[0] - (len(entry) - 1)
-            out.append(others + unlisted if others else 0)
+            listed = len(entry) - 1
+            others = listed - sum(map(is_copy, islice(entry, 1, None)))
+            out.append(others + entry[0] - listed if others else 0)
         return out
 
     def _copies(self, doc: Document, entries: list[list[int] | None]) -> set[int]:
@@ -157,9 +160,9 @@ class SiteRepeats:
         Lines the in-document rules removed already are not counted: a copy
         that lost its "Read also" links or its share buttons (or was cleaned
         already) is still a copy."""
-        table = self.table
+        source = doc.source
         total = 0
-        held: Counter = Counter()
+        held: dict[int, int] = {}
         for key, entry, removal in zip(line_keys(doc), entries, doc.removed):
             if not key or removal is not None:
                 continue
@@ -167,20 +170,29 @@ class SiteRepeats:
             if entry is None:  # pruned or never counted: held by this page only
                 total += words
                 continue
-            holders = set(entry[1:])
-            complete = entry[0] < len(entry)  # every page holding it is listed
-            for h in _near_hashes(doc.source, key):
-                near = table.get(h)
-                if near is not None:
-                    holders.update(near[1:])
-                    complete = complete and near[0] < len(near)
-            if not complete:
-                continue  # who else holds it is unknown: no evidence either way
+            holders = self._holders(entry, _near_hashes(source, key) if words >= NEAR_LINE_MIN_WORDS else ())
+            if holders is None:
+                continue  # an unlisted page may hold it: no evidence either way
             total += words
             for page in holders:
-                held[page] += words
+                held[page] = held.get(page, 0) + words
         most = min(COPY_MAX_MISSING_WORDS, COPY_MAX_MISSING_SHARE * total)
         return {page for page, words in held.items() if total - words <= most}
+
+    def _holders(self, entry: list[int], near_hashes) -> list[int] | set[int] | None:
+        """The pages holding a line exactly or nearly; None when some of them
+        are not listed (past MAX_PAGES)."""
+        if entry[0] >= len(entry):
+            return None
+        holders = entry[1:]
+        for h in near_hashes:
+            near = self.table.get(h)
+            if near is not None:
+                if near[0] >= len(near):
+                    return None
+                holders = set(holders)
+                holders.update(islice(near, 1, None))
+        return holders
 
     def apply(self, doc: Document) -> None:
         counts = self.repeats(doc)
