@@ -24,7 +24,6 @@ button is still a page with a share button.
 """
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -32,7 +31,7 @@ from pathlib import Path
 
 import regex
 
-from .phrasegate import Gate, literal_prefixes, required_substrings
+from .phrasegate import Gate, LineScanner, line_scanner, literal_prefixes, required_substrings
 from .textnorm import fold, line_key
 
 PHRASE_RULES = ("related_link", "navigation", "social_prompt", "cookie_notice", "copyright")
@@ -45,6 +44,9 @@ _LEAD_TAIL = r"\s*(?:$|(?:[:：|»>›…]+|\s[\-–—]+)\s*.{0,200}$|[\-–—
 MAX_PHRASE_LINE = 400
 # Literal starts are indexed by up to this many characters.
 _INDEX_CHARS = 3
+# Lines whose pattern rule is remembered: boilerplate recurs across a site's pages.
+_MEMO_SIZE = 20_000
+_UNSEEN = object()
 
 
 def normalize_space(line: str) -> str:
@@ -59,7 +61,7 @@ class Alternative:
     rule: str
     source: str  # compiled on first use: most patterns never meet a candidate line
     prefixes: tuple[str, ...] | None  # None: no literal start, always tried
-    needs: "re.Pattern | None" = None  # ungated: a line must contain one of these strings
+    needs: tuple[str, ...] | None = None  # ungated: a line must contain one of these (folded) strings
     _compiled: regex.Pattern | None = None
 
     @property
@@ -71,22 +73,31 @@ class Alternative:
 
 @dataclass
 class RuleSet:
-    """Compiled phrase rules; `match(line)` returns the rule name or None."""
+    """Compiled phrase rules; `match(line)` returns the rule name or None,
+    `match_lines` the rules of a whole document's lines."""
 
     whole_lines: dict[str, str] = field(default_factory=dict)  # line_key -> rule
     # gated alternatives by the first 1-3 characters of their literal starts
     by_start: dict[str, list[Alternative]] = field(default_factory=dict)
     ungated_always: list[Alternative] = field(default_factory=list)
     ungated_needs: list[Alternative] = field(default_factory=list)
-    any_need: "re.Pattern | None" = None  # one scan for all the `needs` strings
+    # each `needs` string -> indices in `ungated_needs` of the alternatives it
+    # admits: one `in` test per string costs less than a regex per alternative
+    by_need: dict[str, list[int]] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
+    _scanner: LineScanner | None = field(default=None, repr=False, compare=False)  # built on first use
+    _memo: dict[str, str | None] = field(default_factory=dict, repr=False, compare=False)  # line -> pattern rule
 
     def add(self, alt: Alternative) -> None:
+        self._scanner = None
+        self._memo.clear()
         if alt.prefixes is None:
-            (self.ungated_always if alt.needs is None else self.ungated_needs).append(alt)
-            if alt.needs is not None:
-                combined = "|".join(dict.fromkeys(n for a in self.ungated_needs for n in a.needs.pattern.split("|")))
-                self.any_need = re.compile(combined)
+            if alt.needs is None:
+                self.ungated_always.append(alt)
+                return
+            for need in alt.needs:
+                self.by_need.setdefault(need, []).append(len(self.ungated_needs))
+            self.ungated_needs.append(alt)
             return
         for start in {p[:_INDEX_CHARS] for p in alt.prefixes}:
             bucket = self.by_start.setdefault(start, [])
@@ -103,6 +114,11 @@ class RuleSet:
 
     def match(self, line: str, key: str | None = None) -> str | None:
         """The rule matching `line`, if any (`key`: its line_key, if known)."""
+        return self._match(line, key, True)
+
+    def _match(self, line: str, key: str | None, may_need: bool) -> str | None:
+        """`match`; `may_need` False says the line holds no `needs` string, which
+        only spares a test that would fail, so the memo serves both cases."""
         if len(line) > MAX_PHRASE_LINE:
             return None
         # One plain space for any run of whitespace (no-break spaces included),
@@ -113,18 +129,58 @@ class RuleSet:
         rule = self.whole_lines.get(line_key(stripped) if key is None else key)
         if rule is not None:
             return rule
-        folded, bare = Gate.views(stripped)
+        rule = self._memo.get(stripped, _UNSEEN)
+        if rule is _UNSEEN:
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            rule = self._memo[stripped] = self._match_patterns(stripped, may_need)
+        return rule
+
+    def _match_patterns(self, stripped: str, may_need: bool) -> str | None:
+        """The rule of the first pattern, in rule order, that the gates admit
+        and that matches `stripped` (a space-normalized line), if any."""
+        folded, bare = Gate.views(fold(stripped))
         candidates = self._gated(folded)
         if bare and bare != folded:
             candidates += self._gated(bare)
         candidates += self.ungated_always
-        if self.any_need is not None and self.any_need.search(folded):
-            candidates += [a for a in self.ungated_needs if a.needs.search(folded)]
+        if may_need:
+            admitted = {i for need, alts in self.by_need.items() if need in folded for i in alts}
+            candidates += [self.ungated_needs[i] for i in sorted(admitted)]
         best: Alternative | None = None
         for alt in candidates:
             if (best is None or alt.rule_order < best.rule_order) and alt.pattern.match(stripped):
                 best = alt
         return best.rule if best is not None else None
+
+    def match_lines(self, lines: list[str], folded: bytes, keys: list[str]) -> dict[int, str]:
+        """{i: rule} for the lines of a document that a rule matches.
+
+        The same as `match(lines[i].strip(), keys[i])` for every line with a
+        non-empty key (`folded`: `textnorm.fold_lines(lines)`, `keys`: its
+        `folded_keys`), but `match` runs only on the lines whose key is a
+        whole-line rule or that the scanner finds: most lines are neither.
+        """
+        starting, containing = self._line_scanner().lines(folded)
+        if self.ungated_always:
+            candidates = range(len(lines))
+        else:
+            whole = self.whole_lines
+            candidates = starting | containing
+            candidates.update(i for i, key in enumerate(keys) if key in whole)
+        found = {}
+        for i in candidates:
+            if keys[i]:
+                rule = self._match(lines[i].strip(), keys[i], i in containing)
+                if rule is not None:
+                    found[i] = rule
+        return found
+
+    def _line_scanner(self) -> LineScanner:
+        if self._scanner is None:
+            prefixes = frozenset(p for bucket in self.by_start.values() for alt in bucket for p in alt.prefixes)
+            self._scanner = line_scanner(prefixes, frozenset(self.by_need))
+        return self._scanner
 
 
 def _read_toml(path: Path | resources.abc.Traversable) -> dict:
@@ -183,9 +239,8 @@ def load_rules(extra_files: list[str | Path] = ()) -> RuleSet:
                 prefixes = literal_prefixes(source)
                 if needs is None and not prefixes:
                     needs = required_substrings(source)
-                needs_re = re.compile("|".join(re.escape(fold(n)) for n in needs)) if needs else None
                 ruleset.add(Alternative(order[rule], rule, f"(?:{source})$", tuple(prefixes) if prefixes else None,
-                                        needs_re))
+                                        tuple(fold(n) for n in needs) if needs else None))
     return ruleset
 
 

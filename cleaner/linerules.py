@@ -11,7 +11,7 @@ import regex
 
 from .document import Document
 from .lexicon import RuleSet, load_rules
-from .textnorm import line_key
+from .textnorm import fold_lines, folded_keys, line_key
 
 _SENTENCE_END = regex.compile(r"[.!?…:;。！？»\"”’)\]]\s*$")
 
@@ -32,22 +32,23 @@ class LineRules:
 
     def apply(self, doc: Document) -> None:
         lines = doc.lines
+        if not lines:  # never split: nothing to remove
+            doc.scratch["keys"] = []
+            return
+        # Whole-document passes rather than per-line calls: lines are short.
+        folded = fold_lines(lines)
+        keys = doc.scratch["keys"] = folded_keys(folded)  # kept for the cross-document stages
+        phrase_rules = self.rules.match_lines(lines, folded, keys)
         title_key = line_key(doc.title) if doc.title else None
         title_seen = False  # a title field's text may stand once in the body too
         previous_key = None
-        keys = [""] * len(lines)  # kept for the cross-document stages
-        doc.scratch["keys"] = keys
-        for i, line in enumerate(lines):
-            stripped = line.strip()
-            if not stripped:
-                if line:
-                    doc.remove(i, "whitespace_line")
-                continue
-            key = keys[i] = line_key(stripped)
+        for i, key in enumerate(keys):
             if not key:
-                doc.remove(i, "separator_line")
+                line = lines[i]
+                if line:
+                    doc.remove(i, "separator_line" if line.strip() else "whitespace_line")
                 continue
-            rule = self.rules.match(stripped, key)
+            rule = phrase_rules.get(i)
             if rule is not None:
                 doc.remove(i, rule)
                 continue
@@ -59,7 +60,7 @@ class LineRules:
                     doc.remove(i, "repeated_title")
                     continue
                 title_seen = True
-            if key and key == previous_key:
+            if key == previous_key:
                 doc.remove(i, "duplicate_line")
                 continue
             previous_key = key

@@ -8,9 +8,17 @@ starts with literal text ("lire aussi", "(?:share|tweet|...)", "©"), so
 non-word characters) with one of them -- one `str.startswith(tuple)` call.
 The gate is a superset test: it never rules out a line the regex would match;
 patterns whose start is not literal are returned as ungated and always tried.
+
+`LineScanner` applies the same tests to a whole document at once: RE2 scans of
+the folded text find the few lines that could pass a gate or hold a `needs`
+string, so the per-line work runs on those only.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Iterable
+
+import re2
 import regex
 
 from .textnorm import fold
@@ -164,12 +172,77 @@ _NON_WORD_LEAD = regex.compile(r"^[\W_]+")
 
 
 class Gate:
-    """Which gated patterns a line may match: `keys(line)` gives the views of
+    """Which gated patterns a line may match: `views(folded)` gives the views of
     the line to test with `str.startswith(prefixes)`."""
 
     @staticmethod
-    def views(line: str) -> tuple[str, str]:
-        folded = fold(line)
+    def views(folded: str) -> tuple[str, str]:
+        """The folded line and the same without its leading non-word characters."""
         if folded[:1].isalnum():  # the common case: nothing to strip
             return folded, folded
         return folded, _NON_WORD_LEAD.sub("", folded)
+
+
+# Characters a line may have before a literal start: every one `Gate.views`
+# strips (the `regex` module's [\W_]) and every space, never '\n'.  Written as
+# "not a letter, mark, digit or letter number", a superset a test checks.
+_SKIPPED = r"[^\pL\pM\p{Nd}\p{Nl}\n]"
+# What a space of a prefix matches in the raw line: any run of spaces (none is
+# above U+3000).
+_ANY_SPACES = "[" + "".join(re2.escape(chr(c)) for c in range(0x3001) if chr(c).isspace() and c != 10) + "]+"
+
+
+def _scan_literal(text: str) -> str:
+    """RE2 source matching `text` with each space standing for any run of spaces."""
+    return _ANY_SPACES.join(re2.escape(part) for part in text.split(" "))
+
+
+class LineScanner:
+    """Finds the lines of a folded document that a phrase pattern could match.
+
+    A line is found when, after leading non-word characters and spaces, it
+    starts with one of `prefixes`, or when it contains one of `needs`.  This
+    is a superset of what `Gate.views` and the `needs` test admit for the
+    line (which look at the line after `normalize_space`): a space in a
+    prefix or need matches any run of spaces here.
+    """
+
+    def __init__(self, prefixes: Iterable[str], needs: Iterable[str]):
+        options = re2.Options()
+        # RE2's default 8 MB is too small for the DFA of ~1000 phrases: it would
+        # fall back to its slow NFA (and log each time).
+        options.max_mem = 64 << 20
+        options.log_errors = False
+        # A view never holds '\n', so strings with one admit nothing.  Two
+        # patterns, not one: a DFA for both at once takes far longer to build.
+        # Each finds a line at most once: the first is anchored at the line's
+        # start, the second takes the rest of the line in.
+        starts = sorted({_scan_literal(p) for p in prefixes if "\n" not in p})
+        inside = sorted({_scan_literal(n) for n in needs if "\n" not in n})
+        self._starts = re2.compile(f"(?m)^{_SKIPPED}*(?:{'|'.join(starts)})", options) if starts else None
+        self._inside = re2.compile(rf"(?:{'|'.join(inside)})[^\n]*", options) if inside else None
+
+    def lines(self, folded: bytes) -> tuple[set[int], set[int]]:
+        """Indices of the lines of `folded` (UTF-8, lines joined by '\\n') found
+        by a prefix, and of those found by a need."""
+        return _lines_found(self._starts, folded), _lines_found(self._inside, folded)
+
+
+@lru_cache(maxsize=8)
+def line_scanner(prefixes: frozenset[str], needs: frozenset[str]) -> LineScanner:
+    """A LineScanner shared by the rule sets with these strings: building one
+    and warming its DFA up costs more than cleaning a short document."""
+    return LineScanner(prefixes, needs)
+
+
+def _lines_found(pattern, folded: bytes) -> set[int]:
+    """Indices of the lines of `folded` where `pattern` (one match a line at most) matches."""
+    found = set()
+    if pattern is not None:
+        line = last = 0
+        for match in pattern.finditer(folded):
+            start = match.start()
+            line += folded.count(b"\n", last, start)
+            last = start
+            found.add(line)
+    return found

@@ -43,7 +43,7 @@ import xxhash
 
 from .dedupview import is_prose
 from .document import Document
-from .textnorm import line_key
+from .textnorm import fold_lines, folded_keys
 
 # Page X is a copy of page D when D's lines that X does not hold (exactly or
 # nearly) add up to fewer words than this: a light edit touches a few lines,
@@ -81,9 +81,8 @@ def _near_hashes(source: str, key: str) -> tuple[int, ...]:
 def line_keys(doc: Document) -> list[str]:
     """line_key of every line ('' for blank ones), computed once per document."""
     keys = doc.scratch.get("keys")
-    if keys is None:
-        keys = [line_key(line) if line.strip() else "" for line in doc.lines]
-        doc.scratch["keys"] = keys
+    if keys is None:  # the first pass: no line rules ran
+        keys = doc.scratch["keys"] = folded_keys(fold_lines(doc.lines)) if doc.lines else []
     return keys
 
 

@@ -2,6 +2,10 @@
 
 Two copies of a headline that differ only in case, spacing or punctuation are
 the same line to a reader, so rules that look for repeats compare `line_key`s.
+
+`fold_lines` and `folded_keys` give the same values for a whole document in a
+few passes over its text: per-line calls cost more than the work itself on
+scraped pages, whose lines are short.
 """
 from __future__ import annotations
 
@@ -10,6 +14,13 @@ import re
 # `re` rather than `regex`: same Unicode \W for str patterns, and faster for
 # this one substitution, which runs on every line.
 _NON_WORD = re.compile(r"[\W_]+")
+
+# `folded_keys` works on UTF-8 bytes: ASCII non-word characters go to spaces
+# with one bytes.translate, the few distinct non-ASCII ones with bytes.replace.
+_ASCII = bytes(range(128))
+_ASCII_NON_WORD = bytes(c for c in _ASCII if not chr(c).isalnum() and chr(c) != "\n")
+_ASCII_TO_SPACE = bytes.maketrans(_ASCII_NON_WORD, b" " * len(_ASCII_NON_WORD))
+_SPACE_RUN = re.compile(b"  +")
 
 
 def fold(text: str) -> str:
@@ -23,3 +34,31 @@ def line_key(line: str) -> str:
     """Casefolded words of `line` joined by single spaces ('' for no words)."""
     return _NON_WORD.sub(" ", fold(line)).strip()
 
+
+def fold_lines(lines: list[str]) -> bytes:
+    """fold of `lines` joined by '\\n', as UTF-8.
+
+    Case folding works character by character and no character folds to or
+    from '\\n', so line i of the result is fold(lines[i]) (lines hold no '\\n').
+    A lone surrogate, which UTF-8 cannot hold, becomes '?': a non-word
+    character either way.
+    """
+    return fold("\n".join(lines)).encode("utf-8", "replace")
+
+
+def folded_keys(folded: bytes) -> list[str]:
+    """line_key of every line of `fold_lines(lines)`.
+
+    line_key maps each run of non-word characters (`[\\W_]`) to one space and
+    strips the ends; here each such character becomes a space, then runs of
+    spaces shrink to one, keeping the '\\n's that separate the lines.
+    """
+    text = folded.translate(_ASCII_TO_SPACE)
+    # The non-ASCII characters (UTF-8 puts no ASCII byte inside one); for
+    # them, as for `re`, a word character is one that isalnum.  Same-length
+    # replacements are done in one pass; the runs of spaces go next.
+    for char in set(text.translate(None, _ASCII).decode()):
+        if not char.isalnum():
+            utf8 = char.encode()
+            text = text.replace(utf8, b" " * len(utf8))
+    return [key.strip() for key in _SPACE_RUN.sub(b" ", text).decode().split("\n")]
