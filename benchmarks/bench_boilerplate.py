@@ -40,7 +40,7 @@ def main() -> int:
                 data = gzip.decompress(f.read_bytes())
                 total_bytes += len(data)
                 cmd = [sys.executable, "-m", "cleaner.cli", "run", "-", "--dedup", "off", "--quiet", *args.extra]
-                result = subprocess.run(cmd, input=data, stdout=out, stderr=subprocess.PIPE)
+                result = subprocess.run(cmd, input=data, stdout=out, stderr=subprocess.PIPE, cwd=ROOT)  # this checkout's cleaner
                 if result.returncode != 0:
                     print(result.stderr.decode(), file=sys.stderr)
                     return 1

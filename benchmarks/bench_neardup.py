@@ -32,10 +32,10 @@ def main() -> int:
         print(f"no corpus at {docs}", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory() as tmp:
-        out = args.keep or Path(tmp) / "out"
+        out = (args.keep or Path(tmp) / "out").resolve()
         start = time.perf_counter()
         run = subprocess.run([sys.executable, "-m", "cleaner.cli", "run", str(docs), "-o", str(out), "--quiet",
-                              "--stats", str(Path(tmp) / "stats.json"), *args.extra])
+                              "--stats", str(Path(tmp) / "stats.json"), *args.extra], cwd=ROOT)  # this checkout's cleaner
         seconds = time.perf_counter() - start
         if run.returncode != 0:
             return 1

@@ -39,6 +39,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+# Measure this checkout's cleaner, installed or not (children too).
+sys.path.insert(0, str(REPO))
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
 DEFAULT_CORPUS = REPO / "bench-out" / "corpus.jsonl"
 
 REPAIR_CLEAN_TARGET = 50.0
@@ -227,8 +230,8 @@ def bench_ftfy(table: Table, texts: list[str], sizes: list[int], sample_mb: floa
 # -- (d) the CLI -----------------------------------------------------------------------------------
 
 def cli_command() -> list[str]:
-    exe = shutil.which("cleantext")
-    return [exe] if exe else [sys.executable, "-m", "cleaner.cli"]
+    # Not the `cleantext` on PATH: it may belong to another checkout.
+    return [sys.executable, "-m", "cleaner.cli"]
 
 
 def bench_cli(table: Table, path: Path, out_root: Path, variants, cpu: int | None, keep: bool,
