@@ -79,8 +79,18 @@ from cleaner.minhash import (
 __all__ = ["DedupConfig", "Deduplicator", "DuplicateMatch", "IndexFileError"]
 
 _U64 = np.uint64
-_M32 = _U64(0xFFFFFFFF)
-_S32 = _U64(32)
+
+
+def _operand(value: int, dtype=_U64) -> np.ndarray:
+    """A constant operand as a 0-d array.  A ufunc converts a numpy or Python
+    scalar operand on every call, which costs about as much as the operation
+    itself on the few keys of one document; a 0-d array is used as it is."""
+    return np.array(value, dtype=dtype)
+
+
+_M32 = _operand(0xFFFFFFFF)
+_S32 = _operand(32)
+_ONE = _operand(1, np.int64)
 _ALL_ONES = _U64(0xFFFFFFFFFFFFFFFF)
 _NO_HITS = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=_U64))
 
@@ -273,7 +283,7 @@ class _KeyTable:
         self.hbits = hbits
         self._set_main(_SortedRun(self.WINDOW))
         self._dir = np.zeros(2, dtype=np.int64)
-        self._dshift = _U64(63)
+        self._dshift = _operand(63)
         self._overfull: set[int] = set()
         self._alloc_delta(self.DELTA_BITS[0])
 
@@ -290,7 +300,7 @@ class _KeyTable:
         self._stash: dict[int, list[int]] = {}  # bucket -> entries beyond B slots
         self._dn = 0
         self._dmax = nb * self.B // 4  # mean 2 entries per 8-slot bucket: overflow is rare
-        self._bshift = _U64(32 + self.hbits - bits)
+        self._bshift = _operand(32 + self.hbits - bits)
 
     def _buckets(self, qs: np.ndarray) -> np.ndarray:
         """Delta bucket of each key: the top bits of key32 (table id, then the
@@ -332,7 +342,7 @@ class _KeyTable:
         dtype = np.uint32 if n < (1 << 32) else np.int64
         for attempt in range(3):
             e = min(e, self.hbits)
-            shift = _U64(32 + self.hbits - e)
+            shift = _operand(32 + self.hbits - e)
             d = np.zeros((self.ntables << e) + 1, dtype=dtype)
             counts = d[1:]
             for s in range(0, n, 1 << 18):
@@ -353,14 +363,14 @@ class _KeyTable:
     def add_one(self, entries: np.ndarray, buckets: np.ndarray) -> None:
         """Insert the entries of one document (one per table, so all buckets differ)."""
         cnt = self._count.take(buckets)
-        if int(cnt.max()) < self.B:
+        if max(cnt.tolist()) < self.B:  # cheaper than ndarray.max for a few values
             self._slots[buckets, cnt] = entries
         else:
             ok = cnt < self.B
             self._slots[buckets[ok], cnt[ok]] = entries[ok]
             for b, e in zip(buckets[~ok].tolist(), entries[~ok].tolist()):
                 self._stash.setdefault(b, []).append(e)
-        cnt += 1
+        cnt += _ONE
         self._count[buckets] = cnt
         self._dn += len(entries)
         if self._dn >= self._dmax:
@@ -437,9 +447,8 @@ class _KeyTable:
     def _lookup(self, qs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         out_q: list = []
         out_r: list = []
+        p = (qs >> self._dshift).view(np.int64)
         if self._main.n:
-            main = self._main.view()
-            p = (qs >> self._dshift).view(np.int64)
             g = self._windows[self._dir.take(p)]  # WINDOW entries from each bucket start
             g -= qs[:, None]  # wraps to a huge value for smaller entries (and sentinels)
             hit = g <= _M32  # same key; g is then the row
@@ -447,15 +456,6 @@ class _KeyTable:
                 r, c = hit.nonzero()
                 out_q.append(r)
                 out_r.append(g[r, c])
-            if self._overfull:  # buckets longer than the window: binary search
-                for i, pv in enumerate(p.tolist()):
-                    if pv in self._overfull:
-                        q = qs[i]
-                        lo_i = int(main.searchsorted(q))
-                        hi_i = int(main.searchsorted(q | _M32, side="right"))
-                        if hi_i > lo_i:
-                            out_q.append(np.full(hi_i - lo_i, i, dtype=np.int64))
-                            out_r.append(main[lo_i:hi_i] - q)
         bk = self._buckets(qs)
         if self._dn:
             g = self._slots.take(bk, axis=0)
@@ -465,21 +465,61 @@ class _KeyTable:
                 r, c = hit.nonzero()
                 out_q.append(r)
                 out_r.append(g[r, c])
-            if self._stash:
-                stash = self._stash
-                for i, b in enumerate(bk.tolist()):
-                    extra = stash.get(b)
-                    if extra:
-                        q = int(qs[i])
-                        for x in extra:
-                            if 0 <= x - q <= 0xFFFFFFFF:
-                                out_q.append(np.array([i], dtype=np.int64))
-                                out_r.append(np.array([x - q], dtype=_U64))
+        extra = self._fallback_hits(qs, p, bk)
+        if extra:
+            q, r = zip(*extra)
+            out_q.append(np.array(q, dtype=np.int64))
+            out_r.append(np.array(r, dtype=_U64))
         if not out_q:
             return _NO_HITS[0], _NO_HITS[1], bk
         if len(out_q) == 1:
             return out_q[0], out_r[0], bk
         return np.concatenate(out_q), np.concatenate(out_r), bk
+
+    def lookup_one(self, qs: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray]:
+        """lookup() for the few keys of one document, as a list of (query
+        position, row) pairs, plus the delta buckets.
+
+        For a handful of keys numpy's per-call cost dominates, so main's
+        windows and the delta's buckets are gathered side by side and compared
+        in one pass, unconditionally: an empty main still has a window of
+        sentinels and an empty delta holds unused (all-ones) slots, neither of
+        which equals a key."""
+        p = qs >> self._dshift  # take() accepts uint64 indices
+        bk = self._buckets(qs)
+        g = np.concatenate((self._windows[self._dir.take(p)], self._slots.take(bk, axis=0)), axis=1)
+        np.subtract(g, qs[:, None], out=g)
+        hit = g <= _M32
+        hits = []
+        if np.count_nonzero(hit):
+            r, c = hit.nonzero()
+            hits = list(zip(r.tolist(), g[r, c].tolist()))
+        if self._overfull or self._stash:
+            hits += self._fallback_hits(qs, p, bk)
+        return hits, bk
+
+    def _fallback_hits(self, qs: np.ndarray, p: np.ndarray, bk: np.ndarray) -> list[tuple[int, int]]:
+        """(query position, row) pairs the fixed-size gathers cannot see: main
+        buckets longer than the window (binary search) and delta entries that
+        overflowed into the stash."""
+        out: list[tuple[int, int]] = []
+        if self._overfull and self._main.n:
+            main = self._main.view()
+            for i, pv in enumerate(p.tolist()):
+                if pv in self._overfull:
+                    q = qs[i]
+                    lo_i = int(main.searchsorted(q))
+                    hi_i = int(main.searchsorted(q | _M32, side="right"))
+                    out += [(i, r) for r in (main[lo_i:hi_i] - q).tolist()]
+        stash = self._stash
+        if stash:
+            bl = bk.tolist()
+            if not stash.keys().isdisjoint(bl):  # some query's bucket overflowed
+                for i, (b, q) in enumerate(zip(bl, qs.tolist())):
+                    for x in stash.get(b, ()):
+                        if 0 <= x - q <= 0xFFFFFFFF:
+                            out.append((i, x - q))
+        return out
 
 
 # ---------------------------------------------------------------------------
@@ -511,7 +551,7 @@ class Deduplicator:
         mult = rng.randint(0, 1 << 62, size=self.rows, dtype=np.int64).astype(_U64)
         self._band_mult = (mult << _U64(2)) | _U64(1)  # 64-bit odd multipliers
         self._table_ids = np.arange(self._T, dtype=_U64) << _U64(self._hbits + 32)
-        self._kshift = _U64(64 - self._hbits)
+        self._kshift = _operand(64 - self._hbits)
         self._br = self.bands * self.rows
         self._n = 0
         self._sig_blocks: list[np.ndarray] = []
@@ -603,12 +643,13 @@ class Deduplicator:
         keys |= self._table_ids
         return keys
 
-    def _gather(self, blocks: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
-        blk = rows >> _BLOCK_SHIFT
-        b0 = int(blk[0])
-        if len(rows) == 1 or bool((blk == b0).all()):
-            return blocks[b0][rows & _BLOCK_MASK]
-        return np.stack([blocks[int(i) >> _BLOCK_SHIFT][int(i) & _BLOCK_MASK] for i in rows])
+    @staticmethod
+    def _gather(blocks: list[np.ndarray], rows: list[int]) -> np.ndarray:
+        """The stored rows `rows` (ascending) of a block list, as one array."""
+        b0 = rows[0] >> _BLOCK_SHIFT
+        if rows[-1] >> _BLOCK_SHIFT == b0:  # take: cheaper than indexing with a list
+            return blocks[b0].take([r & _BLOCK_MASK for r in rows], axis=0)
+        return np.stack([blocks[r >> _BLOCK_SHIFT][r & _BLOCK_MASK] for r in rows])
 
     def _append(self, doc_id: str, sig: np.ndarray, exact: np.ndarray, near: bool) -> int:
         row = self._n
@@ -624,21 +665,27 @@ class Deduplicator:
         self._n = row + 1
         return row
 
-    def _verify_exact(self, cands: np.ndarray, exact: np.ndarray) -> int:
-        """Row of the representative with the same exact key, or -1."""
-        cands = np.unique(cands)
-        same = (self._gather(self._exact_blocks, cands) == exact).all(axis=1)
-        return int(cands[int(np.argmax(same))]) if same.any() else -1
+    def _verify_exact(self, rows: list[int], exact: np.ndarray) -> int:
+        """First of `rows` (ascending, distinct) holding the exact key `exact`,
+        or -1.  Representatives have distinct exact keys, so the candidates
+        are the one with the same key plus rare truncated-hash collisions: a
+        Python loop is cheaper than numpy calls."""
+        key = exact.tolist()
+        blocks = self._exact_blocks
+        for row in rows:
+            if blocks[row >> _BLOCK_SHIFT][row & _BLOCK_MASK].tolist() == key:
+                return row
+        return -1
 
-    def _verify_near(self, cands: np.ndarray, sig: np.ndarray) -> tuple[int, int, int, int]:
-        """(best row or -1, equal values of best, candidates, rejected)."""
-        cands = np.unique(cands)
-        eq = np.count_nonzero(self._gather(self._sig_blocks, cands) == sig, axis=1)
-        best = int(np.argmax(eq))  # first maximum = earliest row
-        good = int(np.count_nonzero(eq >= self._need))
+    def _verify_near(self, rows: list[int], sig: np.ndarray) -> tuple[int, int, int, int]:
+        """(best row or -1, equal values of best, candidates, rejected) for
+        `rows` ascending and distinct; ties go to the earliest row."""
+        eq = (self._gather(self._sig_blocks, rows) == sig).sum(axis=1).tolist()
+        best = max(range(len(eq)), key=eq.__getitem__)  # first maximum
+        good = sum(e >= self._need for e in eq)
         if good:
-            return int(cands[best]), int(eq[best]), len(cands), len(cands) - good
-        return -1, 0, len(cands), len(cands)
+            return rows[best], eq[best], len(rows), len(rows) - good
+        return -1, 0, len(rows), len(rows)
 
     def _check_prepared(self, ids: list[str], pb: PreparedBatch) -> list[DuplicateMatch | None]:
         m = len(ids)
@@ -650,42 +697,51 @@ class Deduplicator:
             return [self._check_one(ids[0], pb.sigs[0], pb.exact[0], bool(pb.near[0]), bool(pb.char_mode[0]))]
         return self._check_batch(ids, pb)
 
+    def _keys_one(self, sig: np.ndarray, exact: np.ndarray) -> np.ndarray:
+        """_keys() of one document with fewer numpy calls (their fixed cost
+        dominates for 22 keys): the exact key is placed among the band hashes
+        and shifted with them."""
+        b = self.bands
+        keys = np.empty(self._T, dtype=_U64)
+        np.matmul(sig[: self._br].reshape(b, self.rows), self._band_mult, out=keys[:b])
+        keys[b] = exact[1]
+        keys >>= self._kshift
+        keys <<= _S32
+        keys |= self._table_ids
+        return keys
+
     def _check_one(self, doc_id: str, sig: np.ndarray, exact: np.ndarray, near: bool, char_mode: bool):
+        """The decision of _check_batch for a single document, on Python
+        lists of candidates (numpy's per-call cost dominates at this size)."""
         c = self._counts
         c["documents"] += 1
         if char_mode:
             c["char_mode"] += 1
+        if not near:
+            c["exact_only"] += 1
         b = self.bands
-        keys = np.empty(self._T, dtype=_U64)
-        kb = keys[:b]
-        np.matmul(sig[: self._br].reshape(b, self.rows), self._band_mult, out=kb)
-        kb >>= self._kshift
-        keys[b] = exact[1] >> self._kshift
-        keys <<= _S32
-        keys |= self._table_ids
-        col, cand, buckets = self._table.lookup(keys)
+        keys = self._keys_one(sig, exact)
+        hits, buckets = self._table.lookup_one(keys)
         match = None
-        if len(col):
-            is_exact = col == b
-            if np.count_nonzero(is_exact):
-                row = self._verify_exact(cand[is_exact], exact)
+        if hits:
+            exact_rows = sorted({r for t, r in hits if t == b})
+            if exact_rows:
+                row = self._verify_exact(exact_rows, exact)
                 if row >= 0:
                     match = DuplicateMatch(self._ids[row], 1.0, "exact")
                     c["exact"] += 1
             if match is None and near:
-                nc = cand[~is_exact]
-                if len(nc):
-                    row, eq, checked, rejected = self._verify_near(nc, sig)
+                near_rows = sorted({r for t, r in hits if t != b})
+                if near_rows:
+                    row, eq, checked, rejected = self._verify_near(near_rows, sig)
                     c["candidates_checked"] += checked
                     c["candidates_rejected"] += rejected
                     if row >= 0:
                         match = DuplicateMatch(self._ids[row], round(eq / self.config.num_perm, 4), "near")
                         c["near"] += 1
-        if not near:
-            c["exact_only"] += 1
         if match is None:
             row = self._append(doc_id, sig, exact, near)
-            keys |= _U64(row)
+            keys |= row  # the table entries: key32 << 32 | row
             if near:
                 self._table.add_one(keys, buckets)
             else:
@@ -731,38 +787,30 @@ class Deduplicator:
         near_flags = pb.near.tolist()
         n_exact = n_near = n_checked = n_rejected = 0
         for i in range(m):
-            exact_c = None
-            near_c = None
+            exact_c: set[int] = set()  # candidate rows from the exact table
+            near_c: set[int] = set()  # candidate rows from the band tables
             if bounds is not None and bounds[i] != bounds[i + 1]:
                 s, e = bounds[i], bounds[i + 1]
                 ek = is_exact_key[s:e]
-                exact_c = cand[s:e][ek]
-                near_c = cand[s:e][~ek]
+                exact_c.update(cand[s:e][ek].tolist())
+                near_c.update(cand[s:e][~ek].tolist())
             runs = doc_runs.get(i)
             if runs:
-                ex_l: list[int] = []
-                nr_l: list[int] = []
                 for t, r in runs:
                     reps = run_reps.get(r)
                     if reps:
                         if t == b:
-                            ex_l.extend(reps)
+                            exact_c.update(reps)
                         elif near_flags[i]:
-                            nr_l.extend(reps)
-                if ex_l:
-                    ex = np.array(ex_l, dtype=_U64)
-                    exact_c = ex if exact_c is None else np.concatenate([exact_c, ex])
-                if nr_l:
-                    ex = np.array(nr_l, dtype=_U64)
-                    near_c = ex if near_c is None else np.concatenate([near_c, ex])
+                            near_c.update(reps)
             match = None
-            if exact_c is not None and len(exact_c):
-                row = self._verify_exact(exact_c, pb.exact[i])
+            if exact_c:
+                row = self._verify_exact(sorted(exact_c), pb.exact[i])
                 if row >= 0:
                     match = DuplicateMatch(self._ids[row], 1.0, "exact")
                     n_exact += 1
-            if match is None and near_flags[i] and near_c is not None and len(near_c):
-                row, eq, checked, rejected = self._verify_near(near_c, pb.sigs[i])
+            if match is None and near_flags[i] and near_c:
+                row, eq, checked, rejected = self._verify_near(sorted(near_c), pb.sigs[i])
                 n_checked += checked
                 n_rejected += rejected
                 if row >= 0:
