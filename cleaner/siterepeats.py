@@ -10,7 +10,8 @@ edits) must not vote for each other: that would turn the article's own body
 into "boilerplate" and hide exactly the duplicates the dedup stage must find.
 So every line remembers which pages hold it, and when a page D is cleaned,
 each page X sharing its lines is judged: X is a *copy* of D when the lines of
-D that X does not hold add up to only a few words (`COPY_MAX_MISSING_WORDS`).
+D that X does not hold add up to only a few words (`COPY_MAX_MISSING_WORDS`,
+and a small share of D; lines the phrase rules removed from D do not count).
 The test counts missing words, not a share, on purpose: another article in
 the same long template holds the whole template but misses all of D's own
 paragraphs, however small a share of the page they are; a copy misses only
@@ -49,6 +50,8 @@ from .textnorm import fold_lines, folded_keys
 # nearly) add up to fewer words than this: a light edit touches a few lines,
 # another article misses all of D's paragraphs.
 COPY_MAX_MISSING_WORDS = 60
+# ... and fewer than this share of D's words, so that on short pages another
+# article (whose own paragraphs are under 60 words) is not taken for a copy.
 COPY_MAX_MISSING_SHARE = 0.3
 # Lines of at least NEAR_LINE_MIN_WORDS words are also indexed by their first
 # and by their last NEAR_LINE_WORDS words, so that a line with a word changed
@@ -70,7 +73,7 @@ def _hash(text: str) -> int:
 
 
 def _near_hashes(source: str, key: str) -> tuple[int, ...]:
-    """Table hashes of a long line's first and last words ('' key: none)."""
+    """Table hashes of a line's first and last words (none for short lines)."""
     if key.count(" ") + 1 < NEAR_LINE_MIN_WORDS:
         return ()
     words = key.split(" ")
@@ -153,8 +156,8 @@ class SiteRepeats:
         return out
 
     def _copies(self, doc: Document, entries: list[list[int] | None]) -> set[int]:
-        """The pages that miss fewer than COPY_MAX_MISSING_WORDS words of the
-        document (the document itself among them).
+        """The pages that miss at most COPY_MAX_MISSING_WORDS words (and
+        COPY_MAX_MISSING_SHARE) of the document, the document itself among them.
 
         Lines the in-document rules removed already are not counted: a copy
         that lost its "Read also" links or its share buttons (or was cleaned
