@@ -72,13 +72,14 @@ def _hash(text: str) -> int:
     return xxhash.xxh3_64_intdigest(text.encode("utf-8", "surrogatepass"))
 
 
-def _near_hashes(source: str, key: str) -> tuple[int, ...]:
-    """Table hashes of a line's first and last words (none for short lines)."""
-    if key.count(" ") + 1 < NEAR_LINE_MIN_WORDS:
+def _near_hashes(source: str, key: str, words: int | None = None) -> tuple[int, ...]:
+    """Table hashes of a line's first and last words (none for short lines;
+    `words`: the key's word count, when known)."""
+    if (key.count(" ") + 1 if words is None else words) < NEAR_LINE_MIN_WORDS:
         return ()
-    words = key.split(" ")
-    return (_hash(f"{source}\x01{' '.join(words[:NEAR_LINE_WORDS])}"),
-            _hash(f"{source}\x02{' '.join(words[-NEAR_LINE_WORDS:])}"))
+    parts = key.split(" ")
+    return (_hash(f"{source}\x01{' '.join(parts[:NEAR_LINE_WORDS])}"),
+            _hash(f"{source}\x02{' '.join(parts[-NEAR_LINE_WORDS:])}"))
 
 
 def line_keys(doc: Document) -> list[str]:
@@ -172,7 +173,7 @@ class SiteRepeats:
             if entry is None:  # pruned or never counted: held by this page only
                 total += words
                 continue
-            holders = self._holders(entry, _near_hashes(source, key) if words >= NEAR_LINE_MIN_WORDS else ())
+            holders = self._holders(entry, _near_hashes(source, key, words))
             if holders is None:
                 continue  # an unlisted page may hold it: no evidence either way
             total += words
@@ -213,9 +214,12 @@ class SiteRepeats:
         copies of this article that the copy test missed (a heavy edit), not
         a page without a body.  A template's prose (a bio, a disclaimer) is a
         small part of an article page's prose, so it is still removed there."""
-        prose = [i for i, line in enumerate(doc.lines)
-                 if doc.removed[i] is None and is_prose(line, len(line.split()))]
-        words = {i: len(doc.lines[i].split()) for i in prose}
+        if not any(repeated):
+            return set()
+        words = {}  # prose line -> its words
+        for i, line in enumerate(doc.lines):
+            if doc.removed[i] is None and is_prose(line, n := len(line.split())):
+                words[i] = n
         total = sum(words.values())
         if total < PROTECT_MIN_PROSE_WORDS:
             return set()
@@ -223,4 +227,4 @@ class SiteRepeats:
         if repeated_words < PROTECT_REPEATED_SHARE * total:
             return set()
         self.stats["documents_protected"] += 1
-        return {i for i in prose if repeated[i]}
+        return {i for i in words if repeated[i]}

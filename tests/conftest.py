@@ -27,3 +27,13 @@ def write_jsonl(path: Path, records: list) -> Path:
 
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def shrink_key_table(monkeypatch) -> None:
+    """Tiny LSH buckets and windows, so that stash overflow, over-long runs
+    and delta flushes happen with a few hundred documents."""
+    from cleaner.dedup import _KeyTable
+
+    monkeypatch.setattr(_KeyTable, "B", 2)
+    monkeypatch.setattr(_KeyTable, "WINDOW", 4)
+    monkeypatch.setattr(_KeyTable, "DELTA_BITS", (2, 4))

@@ -19,6 +19,8 @@ from cleaner.minhash import (
     uses_char_shingles,
 )
 
+from .conftest import shrink_key_table
+
 WORDS = (
     "the of and to in is was for that on with as by at from his her this which or be are an had "
     "not but were their been has have its one new more first also after who other two they can "
@@ -172,7 +174,6 @@ def test_near_duplicate_above_threshold(base_docs):
 
 def test_near_duplicate_just_above_threshold_found_by_lsh(base_docs):
     # Pairs at J ~ 0.82: LSH must make them candidates (S-curve well below 0.8).
-    dd = Deduplicator()
     found = 0
     for k, a in enumerate(base_docs):
         b = edit_words(a, 50, offset=k % 5)
@@ -457,10 +458,8 @@ def test_lsh_parameters():
 def test_key_table_delta_main_and_in_place_merge(monkeypatch):
     # Tiny buckets and windows so that stash overflow, flushes, in-place merges
     # across chunk boundaries and directory refinement all happen.
-    monkeypatch.setattr(_KeyTable, "B", 2)
-    monkeypatch.setattr(_KeyTable, "WINDOW", 4)
+    shrink_key_table(monkeypatch)
     monkeypatch.setattr(_KeyTable, "MERGE_CHUNK", 37)
-    monkeypatch.setattr(_KeyTable, "DELTA_BITS", (2, 4))
     T, hbits = 3, 27
     table = _KeyTable(T, hbits)
     rng = np.random.default_rng(5)

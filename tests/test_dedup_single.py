@@ -11,6 +11,8 @@ import pytest
 from cleaner.dedup import DedupConfig, Deduplicator, _KeyTable
 from cleaner.minhash import PreparedBatch
 
+from .conftest import shrink_key_table
+
 WORDS = [f"w{i}x{(i * 7919) % 101}" for i in range(3000)]
 
 
@@ -118,10 +120,8 @@ def crafted_batch(seed: int, n: int, num_perm: int = 128) -> PreparedBatch:
 
 @pytest.mark.parametrize("tiny", [False, True])
 def test_single_document_path_with_stash_and_long_runs(tiny, monkeypatch):
-    if tiny:  # small buckets and windows: overflow everywhere, frequent flushes
-        monkeypatch.setattr(_KeyTable, "B", 2)
-        monkeypatch.setattr(_KeyTable, "WINDOW", 4)
-        monkeypatch.setattr(_KeyTable, "DELTA_BITS", (2, 4))
+    if tiny:  # overflow everywhere, frequent flushes
+        shrink_key_table(monkeypatch)
     n = 1500
     pb = crafted_batch(3, n)
     ids = [f"r{i}" for i in range(n)]
@@ -143,9 +143,7 @@ def test_single_document_path_with_stash_and_long_runs(tiny, monkeypatch):
 
 
 def test_lookup_one_equals_lookup(monkeypatch):
-    monkeypatch.setattr(_KeyTable, "B", 2)
-    monkeypatch.setattr(_KeyTable, "WINDOW", 4)
-    monkeypatch.setattr(_KeyTable, "DELTA_BITS", (2, 4))
+    shrink_key_table(monkeypatch)
     T, hbits = 5, 27
     table = _KeyTable(T, hbits)
     rng = np.random.default_rng(9)
