@@ -326,10 +326,10 @@ def memory_child(n_docs: int, save_load: bool) -> None:
     peak = proc_status("VmHWM")
     now = proc_status("VmRSS")
     st = dd.stats
-    reps = st["representatives"]
+    reps = len(dd)  # indexed documents: representatives and members (near duplicates)
     print(f"documents: {n_docs:,} signatures of random 150-element shingle sets (5% near copies with 10% of the "
-          f"shingles replaced, 1% exact copies); indexed representatives: {reps:,} "
-          f"(near={st['near']:,}, exact={st['exact']:,})")
+          f"shingles replaced, 1% exact copies); indexed documents: {reps:,} = {st['representatives']:,} "
+          f"representatives + {st['members']:,} members (near={st['near']:,}, exact={st['exact']:,})")
     print(f"signature generation: {t_gen:.1f} s wall; insertion via check_prepared (8192/batch): {t_ins:.1f} s wall, "
           f"{n_docs / t_ins:,.0f} docs/s wall, {n_docs / max(c_ins, 1e-9):,.0f} docs/s CPU")
     print(f"RSS baseline {base / 2**20:,.1f} MiB, now {now / 2**20:,.1f} MiB, peak {peak / 2**20:,.1f} MiB"
@@ -355,12 +355,12 @@ def memory_child(n_docs: int, save_load: bool) -> None:
             with Timer() as t:
                 dd.save(path)
             size = os.path.getsize(path)
-            print(f"save: {t.wall:.1f} s, file {size / 2**20:,.0f} MiB ({size / dd.stats['representatives']:,.0f} bytes/doc)")
+            print(f"save: {t.wall:.1f} s, file {size / 2**20:,.0f} MiB ({size / len(dd):,.0f} bytes/doc)")
             del dd, rows, pb
             gc.collect()
             with Timer() as t:
                 dd2 = Deduplicator.load(path, cfg)
-            print(f"load (read, verify checksums, rebuild LSH tables): {t.wall:.1f} s, {len(dd2):,} representatives")
+            print(f"load (read, verify checksums, rebuild LSH tables): {t.wall:.1f} s, {len(dd2):,} documents")
 
 
 def lsh_child(n_docs: int) -> None:

@@ -81,6 +81,10 @@ def run(
     num_perm: int = typer.Option(128, help="MinHash permutations."),
     ngram: int = typer.Option(5, help="Word n-gram size for MinHash."),
     seed: int = typer.Option(1, help="MinHash seed."),
+    containment: float = typer.Option(0.9, help="Below the threshold, a pair is still a near duplicate when one text is "
+                                                "at least this share contained in the other (estimate; Jaccard >= 0.5). 0: off."),
+    member_floor: float = typer.Option(0.6, help="A document matching only an earlier duplicate joins its cluster "
+                                                 "when its Jaccard to the representative is at least this (1: off)."),
     index: Optional[Path] = typer.Option(None, help="Duplicate index to load (if present) and save."),
     rules: List[Path] = typer.Option([], "--rules", help="Extra phrase-rule TOML file (repeatable)."),
     site_repeats: bool = typer.Option(True, "--site-repeats/--no-site-repeats", help="Remove lines repeated across a site's articles."),
@@ -102,7 +106,8 @@ def run(
     options = RunOptions(
         output=values["output"], format=values["format"], on_error=values["on_error"],
         dedup=values["dedup"], threshold=values["threshold"], num_perm=values["num_perm"],
-        ngram=values["ngram"], seed=values["seed"], index=values["index"], explain=values["explain"],
+        ngram=values["ngram"], seed=values["seed"], containment=values["containment"],
+        member_floor=values["member_floor"], index=values["index"], explain=values["explain"],
         stats=values["stats"], side_dir=values["side_dir"], quiet=values["quiet"],
         read=ReadOptions(text_field=values["text_field"], id_field=values["id_field"],
                          source_field=values["source_field"]),

@@ -15,23 +15,43 @@ How a document is judged (see `cleaner.minhash` for normalization and hashing):
    r rows of the MinHash signature, see `cleaner.minhash.choose_bands`: 21 x 6
    for threshold 0.8, S-curve midpoint 0.60, P(candidate | J=0.8) = 0.998).
    Every candidate is verified on the full signature: estimated Jaccard =
-   share of equal MinHash values; the document is flagged against the verified
-   representative with the highest estimate (ties: the earliest) if that is
-   >= threshold -> ``DuplicateMatch(rep_id, round(est, 4), "near")``.
+   share of equal MinHash values.  A candidate verifies when the estimate is
+   >= threshold, or when it is >= ``containment_min_jaccard`` (0.5) and the
+   estimated containment of the smaller document in the larger is >=
+   ``containment`` (0.9).  Why containment: text left over around an article
+   (a comment thread, a template paragraph the cleaner kept) is added to one
+   copy and not to the other, which lowers their Jaccard but not the share
+   of the shorter text found in the longer one.  Containment is estimated
+   from the Jaccard estimate and the shingle counts: |A n B| = J/(1+J) *
+   (|A| + |B|).  The document is flagged against the verified representative
+   with the highest estimate (ties: the earliest) ->
+   ``DuplicateMatch(rep_id, round(est, 4), "near")``; `similarity` is always
+   the Jaccard estimate, also when containment decided.
    Documents with fewer units than one shingle only take part in step 1.
-3. Otherwise the document becomes a *representative*: it is added to the
-   index.  Duplicates are never added, so chains A~B, B~C do not link C to A
-   unless C~A verifies, and ``duplicate_of`` always names a representative.
-   A copy of a non-representative document is therefore reported against that
-   document's representative (kind "near"), not as an exact copy.
+3. *Through a member*: near duplicates are indexed too, as *members* of
+   their representative's cluster.  When no representative verifies but a
+   member M does, the document joins M's cluster if its estimated Jaccard to
+   the representative itself is at least ``member_floor`` (0.6 by default)
+   -> ``DuplicateMatch(rep_id, est_to_rep, "near", via=M)``.  Why: the first
+   document of a cluster is whatever came first, often an edited copy; two
+   other copies of the same article can each be within the threshold of the
+   original and still differ from that first copy by more.  The floor keeps
+   chains short and related: A~B, B~C links C to A only when C is still
+   close to A, and never through more than one member.
+   An exact copy of a member is reported against the member's representative
+   the same way (kind "near", its estimate to the representative).
+4. Otherwise the document becomes a *representative*.  ``duplicate_of``
+   always names a representative.  Exact copies are never indexed.
 
-Index layout (about 0.8-0.9 KB of memory per representative with the defaults):
+Index layout (about 0.8-0.9 KB of memory per indexed document with the defaults):
 
 * signatures: uint32 rows of num_perm values, in blocks of 16384 rows (no
   reallocation; untouched block tails cost no memory);
-* exact keys: two uint64 per representative, stored with the signatures;
+* exact keys: two uint64 per document, stored with the signatures, its
+  shingle count (uint32) and the row of its representative (uint32; its own
+  row for a representative);
 * LSH tables: one multimap for the b band tables plus the exact table (21 + 1
-  entries per representative).  An entry is one uint64 = key32 << 32 | row with
+  entries per document).  An entry is one uint64 = key32 << 32 | row with
   key32 = table id << 27 | top 27 bits of the key hash (a truncated hash only
   adds false candidates, which verification removes).  New entries go to a
   bucketed numpy hash table (the "delta"); when it holds about a quarter of
@@ -121,6 +141,15 @@ class DedupConfig:
                    default, or "legacy").
     bands, rows:   LSH banding; None = chosen by `choose_bands` so that a pair at
                    the threshold becomes a candidate with probability >= min_recall.
+    containment, containment_min_jaccard: a candidate whose estimated Jaccard is
+                   below `threshold` but at least `containment_min_jaccard`
+                   still verifies when the smaller document is estimated to be
+                   contained in the larger to at least `containment` (0: off).
+    member_floor:  a document that verifies only against a member (an indexed
+                   near duplicate) joins that member's cluster when its
+                   estimated Jaccard to the cluster's representative is at least
+                   this.  Above `threshold`: members are not indexed and only
+                   representatives count (plain star clustering).
     """
 
     threshold: float = 0.8
@@ -133,6 +162,9 @@ class DedupConfig:
     bands: int | None = None
     rows: int | None = None
     min_recall: float = 0.99
+    containment: float = 0.9
+    containment_min_jaccard: float = 0.5
+    member_floor: float = 0.6
 
     # Fields that change signatures or exact keys: must match a loaded index.
     SIGNATURE_FIELDS = ("num_perm", "seed", "ngram", "char_ngram", "nospace_share", "scheme")
@@ -145,6 +177,10 @@ class DedupConfig:
                 raise ValueError(f"{name} must be >= 1")
         if not 0.0 <= self.nospace_share <= 1.0:
             raise ValueError("nospace_share must be in [0, 1]")
+        if not 0.0 <= self.containment <= 1.0 or not 0.0 <= self.containment_min_jaccard <= 1.0:
+            raise ValueError("containment and containment_min_jaccard must be in [0, 1]")
+        if not 0.0 <= self.member_floor <= 1.0:
+            raise ValueError(f"member_floor must be in [0, 1], got {self.member_floor}")
         if not 0.0 < self.min_recall < 1.0:
             raise ValueError("min_recall must be in (0, 1)")
         if self.scheme not in SCHEMES:
@@ -153,6 +189,10 @@ class DedupConfig:
             raise ValueError("give both bands and rows, or neither")
         if self.bands is not None and (self.bands < 1 or self.rows < 1 or self.bands * self.rows > self.num_perm):
             raise ValueError("need bands >= 1, rows >= 1 and bands * rows <= num_perm")
+
+    @property
+    def index_members(self) -> bool:
+        return self.member_floor <= self.threshold
 
     def lsh_params(self) -> tuple[int, int]:
         if self.bands is not None:
@@ -170,9 +210,10 @@ class DedupConfig:
 
 @dataclass(frozen=True, slots=True)
 class DuplicateMatch:
-    duplicate_of: str
-    similarity: float
+    duplicate_of: str  # the representative
+    similarity: float  # estimated Jaccard to the representative
     kind: str  # "exact" | "near"
+    via: str | None = None  # the member it matched, when it joined through one
 
 
 # ---------------------------------------------------------------------------
@@ -529,7 +570,7 @@ _BLOCK_MASK = _BLOCK - 1
 
 _MAGIC = b"CTXDEDUP"
 _END_MAGIC = b"CTXDEND\x00"
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2  # 2: members and their representative rows (1: representatives only)
 _HEADER = struct.Struct("<8sII")  # magic, format version, reserved
 _TRAILER = struct.Struct("<QQQ8s")  # meta offset, meta length, meta xxh3-64, end magic
 _ALIGN = 64
@@ -547,6 +588,11 @@ class Deduplicator:
         self._tbits = self.bands.bit_length()
         self._hbits = 32 - self._tbits
         self._need = math.ceil(cfg.threshold * cfg.num_perm - 1e-9)
+        self._floor_need = math.ceil(cfg.member_floor * cfg.num_perm - 1e-9)
+        # Containment applies from this many equal values (never when off).
+        self._cont_need = (math.ceil(cfg.containment_min_jaccard * cfg.num_perm - 1e-9)
+                           if cfg.containment > 0 else cfg.num_perm + 1)
+        self._index_members = cfg.index_members
         rng = np.random.RandomState(0x5EED ^ cfg.seed)
         mult = rng.randint(0, 1 << 62, size=self.rows, dtype=np.int64).astype(_U64)
         self._band_mult = (mult << _U64(2)) | _U64(1)  # 64-bit odd multipliers
@@ -557,13 +603,17 @@ class Deduplicator:
         self._sig_blocks: list[np.ndarray] = []
         self._exact_blocks: list[np.ndarray] = []
         self._near_blocks: list[np.ndarray] = []
+        self._rep_blocks: list[np.ndarray] = []  # row of each row's representative
+        self._size_blocks: list[np.ndarray] = []  # shingle count of each row (0: unknown)
+        self._reps = 0  # rows that are representatives
         self._ids = _IdStore()
         self._table = _KeyTable(self._T, self._hbits)
         self._counts = dict.fromkeys(
-            ("documents", "unique", "exact", "near", "exact_only", "char_mode", "candidates_checked", "candidates_rejected"),
+            ("documents", "unique", "exact", "near", "via_member", "by_containment", "exact_only", "char_mode", "candidates_checked",
+             "candidates_rejected"),
             0,
         )
-        self._loaded = 0
+        self._loaded = self._loaded_reps = 0
 
     # -- public API -------------------------------------------------------------
     def check(self, doc_id: str, text: str) -> DuplicateMatch | None:
@@ -601,14 +651,16 @@ class Deduplicator:
         return self._hasher
 
     def __len__(self) -> int:
-        """Number of representatives in the index."""
+        """Number of documents in the index (representatives and members)."""
         return self._n
 
     @property
     def stats(self) -> dict:
         s = dict(self._counts)
-        s["representatives"] = self._n
-        s["loaded_representatives"] = self._loaded
+        s["representatives"] = self._reps
+        s["members"] = self._n - self._reps
+        s["loaded_representatives"] = self._loaded_reps
+        s["loaded_members"] = self._loaded - self._loaded_reps
         s["index_entries"] = len(self._table)
         s["index_bytes"] = self.index_nbytes()
         s["bands"] = self.bands
@@ -618,7 +670,7 @@ class Deduplicator:
 
     def index_nbytes(self) -> int:
         """Approximate memory of the index data (signatures, keys, tables, ids)."""
-        per_row = 4 * self.config.num_perm + 16 + 1
+        per_row = 4 * self.config.num_perm + 16 + 4 + 4 + 1
         return per_row * self._n + self._table.nbytes() + self._ids.nbytes()
 
     def lsh_report(self, points: Iterable[float] = (0.3, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)) -> str:
@@ -644,6 +696,16 @@ class Deduplicator:
         return keys
 
     @staticmethod
+    def _gather_rows(blocks: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
+        """blocks' values at `rows` (an array, any order)."""
+        out = np.empty(len(rows), dtype=blocks[0].dtype) if blocks else np.empty(0)
+        hi = rows >> _BLOCK_SHIFT
+        for b in np.unique(hi).tolist():
+            sel = hi == b
+            out[sel] = blocks[b][rows[sel] & _BLOCK_MASK]
+        return out
+
+    @staticmethod
     def _gather(blocks: list[np.ndarray], rows: list[int]) -> np.ndarray:
         """The stored rows `rows` (ascending) of a block list, as one array."""
         b0 = rows[0] >> _BLOCK_SHIFT
@@ -651,19 +713,40 @@ class Deduplicator:
             return blocks[b0].take([r & _BLOCK_MASK for r in rows], axis=0)
         return np.stack([blocks[r >> _BLOCK_SHIFT][r & _BLOCK_MASK] for r in rows])
 
-    def _append(self, doc_id: str, sig: np.ndarray, exact: np.ndarray, near: bool) -> int:
+    def _append(self, doc_id: str, sig: np.ndarray, exact: np.ndarray, near: bool, size: int, rep: int) -> int:
+        """Store a document; `rep` = its representative's row, -1 = it is one."""
         row = self._n
         blk, off = row >> _BLOCK_SHIFT, row & _BLOCK_MASK
         if blk == len(self._sig_blocks):
             self._sig_blocks.append(np.empty((_BLOCK, self.config.num_perm), dtype=np.uint32))
             self._exact_blocks.append(np.empty((_BLOCK, 2), dtype=_U64))
             self._near_blocks.append(np.empty(_BLOCK, dtype=bool))
+            self._rep_blocks.append(np.empty(_BLOCK, dtype=np.uint32))
+            self._size_blocks.append(np.empty(_BLOCK, dtype=np.uint32))
         self._sig_blocks[blk][off] = sig
         self._exact_blocks[blk][off] = exact
         self._near_blocks[blk][off] = near
+        if rep < 0:
+            rep = row
+            self._reps += 1
+        self._rep_blocks[blk][off] = rep
+        self._size_blocks[blk][off] = min(size, 0xFFFFFFFF)
         self._ids.append(doc_id)
         self._n = row + 1
         return row
+
+    def _rep_of(self, row: int) -> int:
+        return int(self._rep_blocks[row >> _BLOCK_SHIFT][row & _BLOCK_MASK])
+
+    def _contained(self, eq: int, size: int, row: int) -> bool:
+        """Whether a document of `size` shingles sharing `eq` MinHash values with
+        `row` is, by estimate, contained in it or contains it (see the module
+        docstring); False when either size is unknown."""
+        other = int(self._size_blocks[row >> _BLOCK_SHIFT][row & _BLOCK_MASK])
+        if eq < self._cont_need or not size or not other:
+            return False
+        j = eq / self.config.num_perm
+        return j / (1.0 + j) * (size + other) >= self.config.containment * min(size, other)
 
     def _verify_exact(self, rows: list[int], exact: np.ndarray) -> int:
         """First of `rows` (ascending, distinct) holding the exact key `exact`,
@@ -677,15 +760,67 @@ class Deduplicator:
                 return row
         return -1
 
-    def _verify_near(self, rows: list[int], sig: np.ndarray) -> tuple[int, int, int, int]:
-        """(best row or -1, equal values of best, candidates, rejected) for
-        `rows` ascending and distinct; ties go to the earliest row."""
-        eq = (self._gather(self._sig_blocks, rows) == sig).sum(axis=1).tolist()
-        best = max(range(len(eq)), key=eq.__getitem__)  # first maximum
-        good = sum(e >= self._need for e in eq)
-        if good:
-            return rows[best], eq[best], len(rows), len(rows) - good
-        return -1, 0, len(rows), len(rows)
+    def _equal_values(self, rows: list[int], sig: np.ndarray) -> list[int]:
+        """Number of MinHash values `sig` shares with each of `rows` (ascending)."""
+        return (self._gather(self._sig_blocks, rows) == sig).sum(axis=1).tolist()
+
+    def _decide(self, exact_rows: set[int], near_rows: set[int], sig: np.ndarray, exact: np.ndarray,
+                near: bool, size: int) -> tuple[DuplicateMatch | None, int | None]:
+        """The judgement of one document from its candidate rows: (match,
+        row of the representative it is stored under, -1 = stored as a new
+        representative, None = not stored).  Counters are updated here."""
+        c = self._counts
+        P = self.config.num_perm
+        if exact_rows:
+            row = self._verify_exact(sorted(exact_rows), exact)
+            if row >= 0:
+                rep = self._rep_of(row)
+                if rep == row:
+                    c["exact"] += 1
+                    return DuplicateMatch(self._ids[row], 1.0, "exact"), None
+                c["near"] += 1  # a copy of a member: judged against the member's representative
+                c["via_member"] += 1
+                eq = self._equal_values([rep], sig)[0]
+                return DuplicateMatch(self._ids[rep], round(eq / P, 4), "near", self._ids[row]), None
+        if not (near and near_rows):
+            return None, -1
+        rows = sorted(near_rows)
+        eq = self._equal_values(rows, sig)
+        need = self._need
+        good = [(e, r) for e, r in zip(eq, rows) if e >= need or self._contained(e, size, r)]
+        c["candidates_checked"] += len(rows)
+        c["candidates_rejected"] += len(rows) - len(good)
+        if not good:
+            return None, -1
+        best = (-1, 0)  # (equal values, row): highest estimate, then the earliest row
+        members = []
+        for e, r in good:
+            if self._rep_of(r) == r:
+                if e > best[0]:
+                    best = (e, r)
+            else:
+                members.append((e, r))
+        if best[0] >= 0:
+            c["near"] += 1
+            c["by_containment"] += best[0] < need
+            return DuplicateMatch(self._ids[best[1]], round(best[0] / P, 4), "near"), best[1]
+        if not self._index_members:
+            return None, -1
+        # Only members verify: the best representative among theirs, if close enough.
+        via: dict[int, tuple[int, int]] = {}  # representative -> (equal values, member), best member first
+        for e, r in members:
+            rep = self._rep_of(r)
+            if rep not in via or e > via[rep][0]:
+                via[rep] = (e, r)
+        reps = sorted(via)
+        rep_eq = self._equal_values(reps, sig)
+        best = max(zip(rep_eq, [-r for r in reps]))  # highest estimate, then the earliest
+        rep = -best[1]
+        if best[0] < self._floor_need and not self._contained(best[0], size, rep):
+            return None, -1
+        c["near"] += 1
+        c["via_member"] += 1
+        return DuplicateMatch(self._ids[rep], round(best[0] / P, 4), "near", self._ids[via[rep][1]]), rep
 
     def _check_prepared(self, ids: list[str], pb: PreparedBatch) -> list[DuplicateMatch | None]:
         m = len(ids)
@@ -694,7 +829,8 @@ class Deduplicator:
         if self._n + m >= (1 << 32):
             raise OverflowError("index is limited to 2**32 representatives")
         if m == 1:
-            return [self._check_one(ids[0], pb.sigs[0], pb.exact[0], bool(pb.near[0]), bool(pb.char_mode[0]))]
+            return [self._check_one(ids[0], pb.sigs[0], pb.exact[0], bool(pb.near[0]), bool(pb.char_mode[0]),
+                                    int(pb.n_shingles[0]))]
         return self._check_batch(ids, pb)
 
     def _keys_one(self, sig: np.ndarray, exact: np.ndarray) -> np.ndarray:
@@ -710,7 +846,7 @@ class Deduplicator:
         keys |= self._table_ids
         return keys
 
-    def _check_one(self, doc_id: str, sig: np.ndarray, exact: np.ndarray, near: bool, char_mode: bool):
+    def _check_one(self, doc_id: str, sig: np.ndarray, exact: np.ndarray, near: bool, char_mode: bool, size: int):
         """The decision of _check_batch for a single document, on Python
         lists of candidates (numpy's per-call cost dominates at this size)."""
         c = self._counts
@@ -722,39 +858,28 @@ class Deduplicator:
         b = self.bands
         keys = self._keys_one(sig, exact)
         hits, buckets = self._table.lookup_one(keys)
-        match = None
         if hits:
-            exact_rows = sorted({r for t, r in hits if t == b})
-            if exact_rows:
-                row = self._verify_exact(exact_rows, exact)
-                if row >= 0:
-                    match = DuplicateMatch(self._ids[row], 1.0, "exact")
-                    c["exact"] += 1
-            if match is None and near:
-                near_rows = sorted({r for t, r in hits if t != b})
-                if near_rows:
-                    row, eq, checked, rejected = self._verify_near(near_rows, sig)
-                    c["candidates_checked"] += checked
-                    c["candidates_rejected"] += rejected
-                    if row >= 0:
-                        match = DuplicateMatch(self._ids[row], round(eq / self.config.num_perm, 4), "near")
-                        c["near"] += 1
-        if match is None:
-            row = self._append(doc_id, sig, exact, near)
+            match, rep = self._decide({r for t, r in hits if t == b}, {r for t, r in hits if t != b},
+                                      sig, exact, near, size)
+        else:
+            match, rep = None, -1
+        if rep is not None and (match is None or self._index_members):
+            row = self._append(doc_id, sig, exact, near, size, rep)
             keys |= row  # the table entries: key32 << 32 | row
             if near:
                 self._table.add_one(keys, buckets)
             else:
                 self._table.add_one(keys[b:], buckets[b:])
+        if match is None:
             c["unique"] += 1
         return match
 
     def _check_batch(self, ids: list[str], pb: PreparedBatch) -> list[DuplicateMatch | None]:
         """Same decisions as _check_one in order: the batch is looked up in the
-        index at once, earlier representatives of the batch via `local`."""
+        index at once, earlier documents of the batch through the runs of
+        keys they share with it."""
         m = len(ids)
         T, b = self._T, self.bands
-        P = self.config.num_perm
         keys = self._keys(pb.sigs, pb.exact)
         qi, cand, _ = self._table.lookup(keys.ravel())
         if len(qi):
@@ -780,12 +905,13 @@ class Deduplicator:
             pos = order[member]
             for d, t, r in zip((pos // T).tolist(), (pos % T).tolist(), run_id[member].tolist()):
                 doc_runs.setdefault(d, []).append((t, r))
-        run_reps: dict[int, list[int]] = {}  # run -> representatives of this batch
+        run_rows: dict[int, list[int]] = {}  # run -> rows stored from this batch
         results: list[DuplicateMatch | None] = [None] * m
         new_rows: list[int] = []
         new_pos: list[int] = []
         near_flags = pb.near.tolist()
-        n_exact = n_near = n_checked = n_rejected = 0
+        index_members = self._index_members
+        sizes = pb.n_shingles.tolist()
         for i in range(m):
             exact_c: set[int] = set()  # candidate rows from the exact table
             near_c: set[int] = set()  # candidate rows from the band tables
@@ -797,35 +923,26 @@ class Deduplicator:
             runs = doc_runs.get(i)
             if runs:
                 for t, r in runs:
-                    reps = run_reps.get(r)
-                    if reps:
+                    stored = run_rows.get(r)
+                    if stored:
                         if t == b:
-                            exact_c.update(reps)
+                            exact_c.update(stored)
                         elif near_flags[i]:
-                            near_c.update(reps)
-            match = None
-            if exact_c:
-                row = self._verify_exact(sorted(exact_c), pb.exact[i])
-                if row >= 0:
-                    match = DuplicateMatch(self._ids[row], 1.0, "exact")
-                    n_exact += 1
-            if match is None and near_flags[i] and near_c:
-                row, eq, checked, rejected = self._verify_near(sorted(near_c), pb.sigs[i])
-                n_checked += checked
-                n_rejected += rejected
-                if row >= 0:
-                    match = DuplicateMatch(self._ids[row], round(eq / P, 4), "near")
-                    n_near += 1
+                            near_c.update(stored)
+            if exact_c or near_c:
+                match, rep = self._decide(exact_c, near_c, pb.sigs[i], pb.exact[i], near_flags[i], sizes[i])
+            else:
+                match, rep = None, -1
             results[i] = match
-            if match is None:
-                row = self._append(ids[i], pb.sigs[i], pb.exact[i], near_flags[i])
+            if rep is not None and (match is None or index_members):
+                row = self._append(ids[i], pb.sigs[i], pb.exact[i], near_flags[i], sizes[i], rep)
                 new_rows.append(row)
                 new_pos.append(i)
                 if runs:
                     for t, r in runs:
                         if t == b or near_flags[i]:
-                            run_reps.setdefault(r, []).append(row)
-        if new_rows:  # index the new representatives
+                            run_rows.setdefault(r, []).append(row)
+        if new_rows:  # index the new documents
             pos = np.array(new_pos, dtype=np.int64)
             rows = np.array(new_rows, dtype=_U64)
             k = keys[pos]
@@ -834,13 +951,9 @@ class Deduplicator:
             self._table.add_entries(packed)
         c = self._counts
         c["documents"] += m
-        c["unique"] += len(new_rows)
-        c["exact"] += n_exact
-        c["near"] += n_near
+        c["unique"] += results.count(None)
         c["exact_only"] += m - int(np.count_nonzero(pb.near))
         c["char_mode"] += int(np.count_nonzero(pb.char_mode))
-        c["candidates_checked"] += n_checked
-        c["candidates_rejected"] += n_rejected
         return results
 
     # -- persistence ------------------------------------------------------------
@@ -862,6 +975,8 @@ class Deduplicator:
             ("signatures", "<u4", [n, P], chunks(self._sig_blocks)),
             ("exact", "<u8", [n, 2], chunks(self._exact_blocks)),
             ("near", "|u1", [n], [memoryview(c).cast("B") for c in chunks(self._near_blocks)]),
+            ("representative", "<u4", [n], chunks(self._rep_blocks)),
+            ("shingles", "<u4", [n], chunks(self._size_blocks)),
             ("id_offsets", "<u8", [n + 1], [memoryview(offsets).cast("B")]),
             ("id_bytes", "|u1", [len(self._ids.blob)], [memoryview(self._ids.blob)]),
         ]
@@ -898,7 +1013,8 @@ class Deduplicator:
                     "format_version": _FORMAT_VERSION,
                     "normalization_version": NORMALIZATION_VERSION,
                     "config": self.config.to_dict(),
-                    "representatives": self._n,
+                    "documents": self._n,
+                    "representatives": self._reps,
                     "bands": self.bands,
                     "rows": self.rows,
                     "stats": self._counts,
@@ -954,8 +1070,8 @@ class Deduplicator:
         magic, version, _ = _HEADER.unpack(head)
         if magic != _MAGIC:
             raise IndexFileError(path, "not a cleantext dedup index (bad magic bytes)")
-        if version != _FORMAT_VERSION:
-            raise IndexFileError(path, f"unsupported format version {version} (this code reads version {_FORMAT_VERSION})")
+        if version not in (1, _FORMAT_VERSION):
+            raise IndexFileError(path, f"unsupported format version {version} (this code reads versions 1 and {_FORMAT_VERSION})")
         if size < _HEADER.size + _TRAILER.size:
             raise IndexFileError(path, "truncated: no trailer")
         f.seek(size - _TRAILER.size)
@@ -971,7 +1087,7 @@ class Deduplicator:
         try:
             meta = json.loads(blob.decode("utf-8"))
             stored = meta["config"]
-            n = int(meta["representatives"])
+            n = int(meta["documents"] if version >= 2 else meta["representatives"])
             specs = {a["name"]: a for a in meta["arrays"]}
         except (ValueError, KeyError, TypeError) as exc:
             raise IndexFileError(path, f"corrupt metadata: {exc!r}") from None
@@ -1001,6 +1117,9 @@ class Deduplicator:
             "near": ("|u1", [n]),
             "id_offsets": ("<u8", [n + 1]),
         }
+        if version >= 2:
+            expected["representative"] = ("<u4", [n])
+            expected["shingles"] = ("<u4", [n])
         for name, (dtype, shape) in expected.items():
             a = specs.get(name)
             if a is None or a.get("dtype") != dtype or list(a.get("shape", [])) != shape:
@@ -1032,9 +1151,28 @@ class Deduplicator:
         sig_blocks = [np.empty((_BLOCK, P), dtype=np.uint32) for _ in range(nblk)]
         exact_blocks = [np.empty((_BLOCK, 2), dtype=_U64) for _ in range(nblk)]
         near_blocks = [np.empty(_BLOCK, dtype=bool) for _ in range(nblk)]
+        rep_blocks = [np.empty(_BLOCK, dtype=np.uint32) for _ in range(nblk)]
+        size_blocks = [np.zeros(_BLOCK, dtype=np.uint32) for _ in range(nblk)]  # version 1: unknown (0)
         read_into(specs["signatures"], [blk[:s] for blk, s in zip(sig_blocks, sizes)])
         read_into(specs["exact"], [blk[:s] for blk, s in zip(exact_blocks, sizes)])
         read_into(specs["near"], [blk[:s].view(np.uint8) for blk, s in zip(near_blocks, sizes)])
+        if version >= 2:
+            read_into(specs["representative"], [blk[:s] for blk, s in zip(rep_blocks, sizes)])
+            read_into(specs["shingles"], [blk[:s] for blk, s in zip(size_blocks, sizes)])
+        else:  # version 1 stored representatives only
+            for i, (blk, s) in enumerate(zip(rep_blocks, sizes)):
+                blk[:s] = np.arange(i << _BLOCK_SHIFT, (i << _BLOCK_SHIFT) + s, dtype=np.uint32)
+        reps = 0
+        for i, (blk, s) in enumerate(zip(rep_blocks, sizes)):
+            own = np.arange(i << _BLOCK_SHIFT, (i << _BLOCK_SHIFT) + s, dtype=np.uint32)
+            r = blk[:s]
+            if bool((r > own).any()):
+                raise IndexFileError(path, "corrupt: a document's representative comes after it")
+            reps += int(np.count_nonzero(r == own))
+        for blk, s in zip(rep_blocks, sizes):  # every representative row must be one
+            r = blk[:s]
+            if bool((Deduplicator._gather_rows(rep_blocks, r) != r).any()):
+                raise IndexFileError(path, "corrupt: a document's representative is not a representative")
         offsets = array("Q", bytes(8 * (n + 1)))
         read_into(specs["id_offsets"], [offsets])
         ids_blob = bytearray(specs["id_bytes"]["nbytes"])
@@ -1050,6 +1188,8 @@ class Deduplicator:
             if bool((blk[:s].view(np.uint8) > 1).any()):
                 raise IndexFileError(path, "corrupt: invalid flag values")
         dd._sig_blocks, dd._exact_blocks, dd._near_blocks = sig_blocks, exact_blocks, near_blocks
+        dd._rep_blocks, dd._size_blocks = rep_blocks, size_blocks
+        dd._reps = dd._loaded_reps = reps
         dd._ids.blob = ids_blob
         dd._ids.offsets = offsets
         dd._n = dd._loaded = n

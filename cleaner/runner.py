@@ -52,6 +52,8 @@ class RunOptions:
     num_perm: int = 128
     ngram: int = 5
     seed: int = 1
+    containment: float = 0.9
+    member_floor: float = 0.6
     index: Path | None = None
     explain: Path | None = None
     stats: Path | None = None
@@ -95,7 +97,8 @@ class Job:
             from .dedup import DedupConfig, Deduplicator
 
             cfg = DedupConfig(threshold=verification_threshold(options.threshold, options.num_perm),
-                              num_perm=options.num_perm, ngram=options.ngram, seed=options.seed)
+                              num_perm=options.num_perm, ngram=options.ngram, seed=options.seed,
+                              containment=options.containment, member_floor=options.member_floor)
             if options.index is not None and options.index.exists():
                 self.dedup = Deduplicator.load(options.index, cfg)
             else:
@@ -152,12 +155,16 @@ class Job:
             else:
                 doc.duplicate = {"duplicate_of": match.duplicate_of, "cluster": match.duplicate_of,
                                  "similarity": match.similarity, "dup_kind": match.kind}
+                if match.via is not None:
+                    doc.duplicate["via"] = match.via
                 self.counts[f"duplicates.{match.kind}"] += 1
                 self.representatives.add(match.duplicate_of)
                 if sink is not None and sink.fmt == TEXT or self.o.dedup == "drop":
                     entry = {"id": doc.id, "path": doc.location, "duplicate_of": match.duplicate_of,
                              "representative_path": self.locations.get(match.duplicate_of),
                              "similarity": match.similarity, "dup_kind": match.kind}
+                    if match.via is not None:
+                        entry["via"] = match.via
                     if self.o.dedup == "drop":
                         entry["record"] = output_record(doc, self.o.read.text_field)
                     self._side("duplicates").write(entry)

@@ -228,19 +228,71 @@ def test_cjk_uses_character_shingles():
     assert dd.stats["char_mode"] == 6
 
 
-def test_chains_do_not_merge_unrelated(base_docs):
+def _chain(base_docs):
     a = base_docs[6]
     b = edit_words(a, 60, offset=0, tag="p")  # A~B
     c = edit_words(b, 60, offset=30, tag="q")  # B~C, further from A
     assert jaccard(a, b) > 0.83 and jaccard(b, c) > 0.83
-    assert jaccard(a, c) < 0.75
-    dd = Deduplicator()
+    assert 0.62 < jaccard(a, c) < 0.75
+    return a, b, c
+
+
+def test_chain_joins_through_a_member_only_when_close_to_the_representative(base_docs):
+    a, b, c = _chain(base_docs)
+    dd = Deduplicator()  # threshold 0.8, member_floor 0.6
     assert dd.check("A", a) is None
     mb = dd.check("B", b)
-    assert mb is not None and mb.duplicate_of == "A"
-    # B is not a representative, so C is compared with A only, and C !~ A.
-    assert dd.check("C", c) is None
-    assert dd.stats["representatives"] == 2
+    assert mb is not None and mb.duplicate_of == "A" and mb.via is None
+    # C verifies against the member B, not against A; it is still close enough to A.
+    mc = dd.check("C", c)
+    assert mc is not None and mc.duplicate_of == "A" and mc.via == "B" and mc.kind == "near"
+    assert 0.6 <= mc.similarity < 0.8 and abs(mc.similarity - jaccard(a, c)) < 0.12
+    assert dd.stats["representatives"] == 1 and dd.stats["members"] == 2 and dd.stats["via_member"] == 1
+
+    # The floor: C must be within member_floor of the representative itself.
+    strict = Deduplicator(DedupConfig(member_floor=0.78))
+    assert strict.check("A", a) is None and strict.check("B", b).duplicate_of == "A"
+    assert strict.check("C", c) is None
+    # member_floor above the threshold: members are not indexed (plain star clustering).
+    star = Deduplicator(DedupConfig(member_floor=0.9))
+    assert star.check("A", a) is None and star.check("B", b).duplicate_of == "A"
+    assert star.check("C", c) is None
+    assert len(star) == 2 and star.stats["members"] == 0
+
+
+def test_containment_finds_an_article_with_leftovers_around_it(base_docs):
+    """Text left around one copy of an article (a comment thread the cleaner
+    kept) lowers the Jaccard of the pair, not the share of the article found
+    in the longer copy."""
+    article = base_docs[8]
+    with_comments = article + " " + make_doc(99, 240)  # ~40% more text
+    assert 0.55 < jaccard(article, with_comments) < 0.75
+    dd = Deduplicator()  # containment 0.9 from Jaccard 0.5
+    assert dd.check("page", with_comments) is None
+    m = dd.check("copy", article)
+    assert m is not None and m.duplicate_of == "page" and m.kind == "near"
+    assert abs(m.similarity - jaccard(article, with_comments)) < 0.1  # still the Jaccard estimate
+    assert dd.stats["by_containment"] == 1
+
+    # Off, the pair is below the threshold.
+    off = Deduplicator(DedupConfig(containment=0.0))
+    assert off.check("page", with_comments) is None and off.check("copy", article) is None
+    # A short text inside a much longer one (Jaccard < 0.5) is not a duplicate:
+    # a quotation or a teaser is not the article.
+    dd2 = Deduplicator()
+    long_page = article + " " + make_doc(98, 900)
+    assert jaccard(article, long_page) < 0.45
+    assert dd2.check("long", long_page) is None and dd2.check("teaser", article) is None
+
+
+def test_exact_copy_of_a_member_is_reported_against_its_representative(base_docs):
+    a, b, _ = _chain(base_docs)
+    dd = Deduplicator()
+    dd.check("A", a)
+    mb = dd.check("B", b)
+    m = dd.check("B2", b)
+    assert m == DuplicateMatch("A", mb.similarity, "near", "B")
+    assert len(dd) == 2  # exact copies are not indexed
 
 
 def test_best_verified_representative_is_chosen(base_docs, tmp_path):
@@ -318,7 +370,8 @@ def test_save_load_second_run(base_docs, tmp_path):
     run2 = Deduplicator.load(path, DedupConfig())
     assert len(run2) == 9 and run2.stats["loaded_representatives"] == 9
     assert run2.check("run2-a", base_docs[3]) == DuplicateMatch("run1-3", 1.0, "exact")
-    m = run2.check("run2-b", edit_words(base_docs[5], 100))
+    edited = edit_words(base_docs[5], 100)
+    m = run2.check("run2-b", edited)
     assert m is not None and m.kind == "near" and m.duplicate_of == "run1-5"
     assert run2.check("run2-c", "Tiny text!") == DuplicateMatch("run1-short", 1.0, "exact")
     assert run2.check("run2-d", base_docs[10]) is None
@@ -326,8 +379,11 @@ def test_save_load_second_run(base_docs, tmp_path):
     # Save after the second run and load with another threshold: tables are rebuilt.
     run2.save(path)
     run3 = Deduplicator.load(path, DedupConfig(threshold=0.9))
-    assert run3.bands * run3.rows <= 128 and len(run3) == 10
+    assert run3.bands * run3.rows <= 128 and len(run3) == 11  # 10 representatives, 1 member (run2-b)
+    assert run3.stats["loaded_representatives"] == 10 and run3.stats["loaded_members"] == 1
     assert run3.check("run3", base_docs[10]) == DuplicateMatch("run2-d", 1.0, "exact")
+    # The member is remembered with its representative.
+    assert run3.check("run3-b", edited) == DuplicateMatch("run1-5", m.similarity, "near", "run2-b")
     assert Deduplicator.load(path).config == DedupConfig()
 
 
@@ -498,3 +554,21 @@ def test_key_table_delta_main_and_in_place_merge(monkeypatch):
     assert len(main) > 100 and table._overfull  # long same-key runs took the fallback path
     assert bool(np.all(main[:-1] <= main[1:]))
     assert len(table) == sum(map(len, truth.values()))
+
+
+def test_version_1_index_still_loads(base_docs, tmp_path, monkeypatch):
+    """Indexes written before members existed (format 1: representatives only)."""
+    import cleaner.dedup as dedup_module
+
+    dd = Deduplicator()
+    assert dd.check_many([(f"old{k}", d) for k, d in enumerate(base_docs[:5])]) == [None] * 5
+    v2_specs = Deduplicator._array_specs
+    monkeypatch.setattr(dedup_module, "_FORMAT_VERSION", 1)
+    monkeypatch.setattr(Deduplicator, "_array_specs",
+                        lambda self: [a for a in v2_specs(self) if a[0] not in ("representative", "shingles")])
+    dd.save(tmp_path / "v1.idx")
+    monkeypatch.undo()
+    assert (tmp_path / "v1.idx").read_bytes()[8:12] == (1).to_bytes(4, "little")
+    old = Deduplicator.load(tmp_path / "v1.idx")
+    assert len(old) == 5 and old.stats["loaded_representatives"] == 5
+    assert old.check("new", base_docs[2]) == DuplicateMatch("old2", 1.0, "exact")
