@@ -36,6 +36,13 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from cleaner.dedup import DedupConfig, Deduplicator  # noqa: E402
+from cleaner.runner import verification_threshold  # noqa: E402
+
+
+def default_config() -> DedupConfig:
+    """The detector `cleantext run` builds with its default options (--threshold
+    0.8 is verified from 0.747, so the LSH has 25 bands of 5 rows)."""
+    return DedupConfig(threshold=verification_threshold(0.8, 128))
 from cleaner.minhash import PreparedBatch, candidate_probability, lsh_midpoint  # noqa: E402
 
 TARGET_SIG = 15_000
@@ -279,7 +286,7 @@ def section_streaming(texts: list[str], pb: PreparedBatch, cfg: DedupConfig, rep
 
 def memory_child(n_docs: int, save_load: bool) -> None:
     """Run in a fresh process: insert n_docs synthetic signatures, report peak RSS."""
-    cfg = DedupConfig()
+    cfg = default_config()
     dd = Deduplicator(cfg)
     hasher = dd.hasher
     rng = np.random.default_rng(42)
@@ -417,7 +424,7 @@ def main() -> None:
         lsh_child(args.lsh_child)
         return
 
-    cfg = DedupConfig()
+    cfg = default_config()
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, pinned to one CPU: {not args.no_pin}, "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     print()

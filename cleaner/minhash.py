@@ -50,8 +50,11 @@ prefix sums, scaled back by inverse powers of the odd base):
   pre-mixed with the MurmurHash3 finalizer (fmix32) and permuted with
   ``a*h + b mod 2**32``; the ``"legacy"`` scheme (datasketch < 2.0) uses
   ``((a*h + b) mod (2**61 - 1)) & 0xFFFFFFFF`` in uint64.  The permutation
-  parameters are taken from ``datasketch.MinHash(num_perm, seed, scheme)``
-  itself, so they are generated exactly like datasketch does.
+  parameters are generated exactly like ``datasketch.MinHash(num_perm, seed,
+  scheme)`` generates them (`_permutations`; the tests compare them with
+  datasketch's own).  datasketch itself is imported only to build
+  LeanMinHash objects: importing it costs about a second (its LSH module
+  loads scipy.integrate), which a pipe cleaning one article should not pay.
 
 `tokenize`, `reference_token_hash`, `reference_exact_key` and
 `MinHasher.shingle_hashes` compute the same values the slow, obvious way
@@ -64,21 +67,18 @@ applied as a (num_perm x shingles) matrix reduced per document with
 """
 from __future__ import annotations
 
-import inspect
 import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import regex
 import xxhash
 
-try:  # datasketch is a hard dependency of the signature API
-    from datasketch import LeanMinHash, MinHash
-except ImportError as exc:  # pragma: no cover
-    raise ImportError("cleaner.minhash needs the 'datasketch' package") from exc
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
 
 __all__ = [
     "NORMALIZATION_VERSION",
@@ -95,8 +95,7 @@ __all__ = [
 
 NORMALIZATION_VERSION = 1
 
-_DS_HAS_SCHEMES = "scheme" in inspect.signature(MinHash.__init__).parameters
-SCHEMES = ("affine32", "legacy") if _DS_HAS_SCHEMES else ("legacy",)
+SCHEMES = ("affine32", "legacy")  # datasketch >= 2.0 (a dependency): its default first
 
 _U64 = np.uint64
 _MASK64 = (1 << 64) - 1
@@ -340,6 +339,20 @@ def reference_exact_key(text: str) -> int:
     return xxhash.xxh3_128_intdigest(data)
 
 
+def _permutations(num_perm: int, seed: int, scheme: str) -> tuple[np.ndarray, np.ndarray]:
+    """The (a, b) permutation parameters of ``datasketch.MinHash(num_perm,
+    seed, scheme=scheme)``, generated the way datasketch 2.0 generates them."""
+    gen = np.random.RandomState(seed)
+    if scheme == "legacy":
+        ab = np.array([(gen.randint(1, _MERSENNE, dtype=_U64), gen.randint(0, _MERSENNE, dtype=_U64))
+                       for _ in range(num_perm)], dtype=_U64).T
+        return ab[0], ab[1]
+    # affine32: a odd (a bijection mod 2**32), b any
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
+
+
 # --- LSH parameter choice ----------------------------------------------------
 def candidate_probability(j, bands: int, rows: int):
     """P(two sets with Jaccard j share at least one band) = 1 - (1 - j^r)^b."""
@@ -454,9 +467,7 @@ class MinHasher:
         self.char_ngram = int(char_ngram)
         self.nospace_share = float(nospace_share)
         self.scheme = scheme
-        kw = {"scheme": scheme} if _DS_HAS_SCHEMES else {}
-        ref = MinHash(num_perm=self.num_perm, seed=self.seed, **kw)
-        a, b = ref.permutations
+        a, b = _permutations(self.num_perm, self.seed, scheme)
         dt = _U64 if scheme == "legacy" else np.uint32
         self._a = np.ascontiguousarray(np.asarray(a, dtype=dt)[:, None])
         self._b = np.ascontiguousarray(np.asarray(b, dtype=dt)[:, None])
@@ -498,13 +509,11 @@ class MinHasher:
         return self.to_lean(self.prepare_many([text]).sigs[0])
 
     def to_lean(self, hashvalues: np.ndarray) -> LeanMinHash:
-        if self.scheme == "legacy":
-            hv = np.asarray(hashvalues, dtype=_U64)
-            kw = {"scheme": "legacy"} if _DS_HAS_SCHEMES else {}
-        else:
-            hv = np.asarray(hashvalues, dtype=np.uint32)
-            kw = {"scheme": self.scheme}
-        return LeanMinHash(seed=self.seed, hashvalues=hv.copy(), **kw)
+        from datasketch import LeanMinHash
+
+        dt = _U64 if self.scheme == "legacy" else np.uint32
+        hv = np.asarray(hashvalues, dtype=dt)
+        return LeanMinHash(seed=self.seed, hashvalues=hv.copy(), scheme=self.scheme)
 
     def shingle_hashes(self, text: str) -> np.ndarray:
         """The 32-bit shingle hash values of one document in text order (with

@@ -470,6 +470,18 @@ def test_signature_equals_datasketch_given_same_shingle_hashes(base_docs, params
         assert np.array_equal(h.hashvalues(t), pb.sigs[i])
 
 
+@pytest.mark.parametrize("num_perm,seed,scheme", [(128, 1, "affine32"), (64, 7, "affine32"), (32, 3, "legacy")])
+def test_permutations_are_datasketchs(num_perm, seed, scheme):
+    """cleaner.minhash generates datasketch's permutation parameters itself (so
+    that cleaning does not pay for importing datasketch): they must be equal."""
+    from cleaner.minhash import _permutations
+
+    ref_a, ref_b = MinHash(num_perm=num_perm, seed=seed, scheme=scheme).permutations
+    a, b = _permutations(num_perm, seed, scheme)
+    assert np.array_equal(a, ref_a) and np.array_equal(b, ref_b)
+    assert a.dtype == ref_a.dtype and b.dtype == ref_b.dtype
+
+
 def test_jaccard_estimate_agrees_with_datasketch(base_docs):
     P = 512
     pairs = [(base_docs[0], edit_words(base_docs[0], e)) for e in (4, 8, 15, 40)]
