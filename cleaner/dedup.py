@@ -3,20 +3,28 @@
 Usage (documents in input order)::
 
     dd = Deduplicator(DedupConfig())            # or Deduplicator.load(path, cfg)
-    m = dd.check("doc-1", text)                 # None -> unique, now a representative
-    ms = dd.check_many([("doc-2", t2), ...])    # same results as check() one by one
+    m = dd.check("doc-1", body, whole)          # None -> unique, now a representative
+    ms = dd.check_many([("doc-2", b2, w2), ...])  # same results as check() one by one
     dd.save(path)                               # atomic (temp file + os.replace)
 
 How a document is judged (see `cleaner.minhash` for normalization and hashing):
 
 1. *Exact*: the xxh3-128 key of its normalized token stream equals that of a
    representative -> ``DuplicateMatch(rep_id, 1.0, "exact")``.
-2. *Near*: documents with at least one shingle query the LSH index (b bands of
-   r rows of the MinHash signature, see `cleaner.minhash.choose_bands`: 21 x 6
-   for threshold 0.8, S-curve midpoint 0.60, P(candidate | J=0.8) = 0.998).
-   Every candidate is verified on the full signature: estimated Jaccard =
-   share of equal MinHash values.  A candidate verifies when the estimate is
-   >= threshold, or when it is >= ``containment_min_jaccard`` (0.5) and the
+2. *Near*: a document has two MinHash signatures: of its body (the text
+   compared; `cleaner.dedupview` picks it out of a cleaned page) and of its
+   whole text.  Documents with at least one shingle query the LSH index with
+   both (b bands of r rows of the body's signature, see
+   `cleaner.minhash.choose_bands`: 25 x 5 for the threshold of 0.747 that
+   `cleantext run` verifies 0.8 from, P(candidate | J=0.75) = 0.99; and
+   `whole_bands` x `whole_rows`, 6 x 6, of the whole text's: P(candidate |
+   J=0.8) = 0.84, enough for a second chance).  Why two: on a short page the
+   block picked as the body can differ between two copies (another block
+   wins by a few words), while their whole texts still agree.
+   Every candidate is verified on the full signatures: estimated Jaccard =
+   share of equal MinHash values, of the bodies and of the whole texts.  A
+   candidate verifies when either estimate is >= threshold, or when the
+   bodies' estimate is >= ``containment_min_jaccard`` (0.5) and the
    estimated containment of the smaller document in the larger is >=
    ``containment`` (0.9).  Why containment: text left over around an article
    (a comment thread, a template paragraph the cleaner kept) is added to one
@@ -24,9 +32,9 @@ How a document is judged (see `cleaner.minhash` for normalization and hashing):
    of the shorter text found in the longer one.  Containment is estimated
    from the Jaccard estimate and the shingle counts: |A n B| = J/(1+J) *
    (|A| + |B|).  The document is flagged against the verified representative
-   with the highest estimate (ties: the earliest) ->
+   with the highest estimate (the larger of the two; ties: the earliest) ->
    ``DuplicateMatch(rep_id, round(est, 4), "near")``; `similarity` is always
-   the Jaccard estimate, also when containment decided.
+   a Jaccard estimate, also when containment decided.
    Documents with fewer units than one shingle only take part in step 1.
 3. *Through a member*: near duplicates are indexed too, as *members* of
    their representative's cluster.  When no representative verifies but a
@@ -43,16 +51,20 @@ How a document is judged (see `cleaner.minhash` for normalization and hashing):
 4. Otherwise the document becomes a *representative*.  ``duplicate_of``
    always names a representative.  Exact copies are never indexed.
 
-Index layout (about 0.8-0.9 KB of memory per indexed document with the defaults):
+Index layout (about 0.9 KB of memory per indexed document with the defaults):
 
-* signatures: uint32 rows of num_perm values, in blocks of 16384 rows (no
-  reallocation; untouched block tails cost no memory);
+* signatures: the low 16 bits of each MinHash value (b-bit minwise hashing,
+  Li and Koenig 2010: two different values agree with probability 2**-16, a
+  negligible bias), body then whole text, rows of 2 x num_perm uint16 in
+  blocks of 16384 rows (no reallocation; untouched block tails cost no
+  memory).  The band keys are computed from these 16-bit values, so the
+  tables can be rebuilt from what is stored;
 * exact keys: two uint64 per document, stored with the signatures, its
   shingle count (uint32) and the row of its representative (uint32; its own
   row for a representative);
-* LSH tables: one multimap for the b band tables plus the exact table (21 + 1
-  entries per document).  An entry is one uint64 = key32 << 32 | row with
-  key32 = table id << 27 | top 27 bits of the key hash (a truncated hash only
+* LSH tables: one multimap for the band tables of both signatures plus the
+  exact table (25 + 6 + 1 entries per document).  An entry is one uint64 = key32 << 32 | row with
+  key32 = table id << 26 | top 26 bits of the key hash (a truncated hash only
   adds false candidates, which verification removes).  New entries go to a
   bucketed numpy hash table (the "delta"); when it holds about a quarter of
   the main level it is sorted and merged in place into the main level, a sorted
@@ -145,6 +157,8 @@ class DedupConfig:
                    below `threshold` but at least `containment_min_jaccard`
                    still verifies when the smaller document is estimated to be
                    contained in the larger to at least `containment` (0: off).
+    whole_bands, whole_rows: LSH banding of the second signature, the one of
+                   the whole text (see the module docstring).
     member_floor:  a document that verifies only against a member (an indexed
                    near duplicate) joins that member's cluster when its
                    estimated Jaccard to the cluster's representative is at least
@@ -165,6 +179,8 @@ class DedupConfig:
     containment: float = 0.9
     containment_min_jaccard: float = 0.5
     member_floor: float = 0.6
+    whole_bands: int = 6
+    whole_rows: int = 6
 
     # Fields that change signatures or exact keys: must match a loaded index.
     SIGNATURE_FIELDS = ("num_perm", "seed", "ngram", "char_ngram", "nospace_share", "scheme")
@@ -179,6 +195,8 @@ class DedupConfig:
             raise ValueError("nospace_share must be in [0, 1]")
         if not 0.0 <= self.containment <= 1.0 or not 0.0 <= self.containment_min_jaccard <= 1.0:
             raise ValueError("containment and containment_min_jaccard must be in [0, 1]")
+        if self.whole_bands < 1 or self.whole_rows < 1 or self.whole_bands * self.whole_rows > self.num_perm:
+            raise ValueError("need whole_bands >= 1, whole_rows >= 1 and whole_bands * whole_rows <= num_perm")
         if not 0.0 <= self.member_floor <= 1.0:
             raise ValueError(f"member_floor must be in [0, 1], got {self.member_floor}")
         if not 0.0 < self.min_recall < 1.0:
@@ -584,8 +602,11 @@ class Deduplicator:
         self.config = cfg
         self._hasher = MinHasher(cfg.num_perm, cfg.seed, cfg.ngram, cfg.char_ngram, cfg.nospace_share, cfg.scheme)
         self.bands, self.rows = cfg.lsh_params()
-        self._T = self.bands + 1  # band tables + exact table
-        self._tbits = self.bands.bit_length()
+        self.whole_bands, self.whole_rows = int(cfg.whole_bands), int(cfg.whole_rows)
+        # Tables: the body's bands, the exact key (column `bands`), the whole text's bands.
+        self._T = self.bands + 1 + self.whole_bands
+        self._near_cols = np.array([t for t in range(self._T) if t != self.bands])
+        self._tbits = self._T.bit_length()
         self._hbits = 32 - self._tbits
         self._need = math.ceil(cfg.threshold * cfg.num_perm - 1e-9)
         self._floor_need = math.ceil(cfg.member_floor * cfg.num_perm - 1e-9)
@@ -596,11 +617,14 @@ class Deduplicator:
         rng = np.random.RandomState(0x5EED ^ cfg.seed)
         mult = rng.randint(0, 1 << 62, size=self.rows, dtype=np.int64).astype(_U64)
         self._band_mult = (mult << _U64(2)) | _U64(1)  # 64-bit odd multipliers
+        mult = rng.randint(0, 1 << 62, size=self.whole_rows, dtype=np.int64).astype(_U64)
+        self._wband_mult = (mult << _U64(2)) | _U64(1)
         self._table_ids = np.arange(self._T, dtype=_U64) << _U64(self._hbits + 32)
         self._kshift = _operand(64 - self._hbits)
         self._br = self.bands * self.rows
+        self._wbr = self.whole_bands * self.whole_rows
         self._n = 0
-        self._sig_blocks: list[np.ndarray] = []
+        self._sig_blocks: list[np.ndarray] = []  # (rows, 2 * num_perm) uint16: body, then whole text
         self._exact_blocks: list[np.ndarray] = []
         self._near_blocks: list[np.ndarray] = []
         self._rep_blocks: list[np.ndarray] = []  # row of each row's representative
@@ -616,31 +640,47 @@ class Deduplicator:
         self._loaded = self._loaded_reps = 0
 
     # -- public API -------------------------------------------------------------
-    def check(self, doc_id: str, text: str) -> DuplicateMatch | None:
-        """Judge one document against the earlier ones, then index it if unique."""
-        return self._check_prepared([doc_id], self._hasher.prepare_many([text]))[0]
+    def check(self, doc_id: str, text: str, whole: str | None = None) -> DuplicateMatch | None:
+        """Judge one document against the earlier ones, then index it.  `text`
+        is what is compared (the article body), `whole` the whole text when it
+        differs (its signature is the second one; None: the same as `text`)."""
+        return self._check_prepared([doc_id], *self._prepare([text], [whole]))[0]
 
-    def check_many(self, items: Iterable[tuple[str, str]], batch_size: int = 1024) -> list[DuplicateMatch | None]:
-        """check() for many (id, text) pairs, consumed `batch_size` at a time;
-        the results are identical to calling check() on each in order."""
+    def check_many(self, items: Iterable[tuple], batch_size: int = 1024) -> list[DuplicateMatch | None]:
+        """check() for many (id, text) or (id, text, whole) tuples, consumed
+        `batch_size` at a time; the results are identical to calling check()
+        on each in order."""
         out: list[DuplicateMatch | None] = []
         it = iter(items)
         while True:
             part = list(islice(it, max(1, batch_size)))
             if not part:
                 return out
-            pb = self._hasher.prepare_many([t for _, t in part])
-            out.extend(self._check_prepared([i for i, _ in part], pb))
+            out.extend(self._check_prepared([x[0] for x in part], *self._prepare(
+                [x[1] for x in part], [x[2] if len(x) > 2 else None for x in part])))
+
+    def _prepare(self, texts: Sequence[str], wholes: Sequence[str | None]) -> tuple[PreparedBatch, np.ndarray]:
+        """The hash material of texts, and the signatures of their whole texts
+        (a text's own where its whole text is None or the same)."""
+        pb = self._hasher.prepare_many(texts)
+        todo = [i for i, (t, w) in enumerate(zip(texts, wholes)) if w is not None and w != t]
+        if not todo:
+            return pb, pb.sigs
+        whole = pb.sigs.copy()
+        whole[todo] = self._hasher.prepare_many([wholes[i] for i in todo]).sigs
+        return pb, whole
 
     def prepare_many(self, texts: Sequence[str]) -> PreparedBatch:
         """Signatures and exact keys of texts (the hashing half of check_many)."""
         return self._hasher.prepare_many(texts)
 
-    def check_prepared(self, ids: Sequence[str], prepared: PreparedBatch) -> list[DuplicateMatch | None]:
-        """The index half of check_many, on the output of prepare_many."""
-        if len(ids) != len(prepared):
+    def check_prepared(self, ids: Sequence[str], prepared: PreparedBatch,
+                       whole_sigs: np.ndarray | None = None) -> list[DuplicateMatch | None]:
+        """The index half of check_many, on the output of prepare_many (and the
+        signatures of the whole texts; None: the same as `prepared`'s)."""
+        if len(ids) != len(prepared) or (whole_sigs is not None and len(whole_sigs) != len(prepared)):
             raise ValueError("ids and prepared documents differ in length")
-        return self._check_prepared(list(ids), prepared)
+        return self._check_prepared(list(ids), prepared, prepared.sigs if whole_sigs is None else whole_sigs)
 
     def signature(self, text: str):
         """datasketch LeanMinHash of `text` under this config."""
@@ -670,7 +710,7 @@ class Deduplicator:
 
     def index_nbytes(self) -> int:
         """Approximate memory of the index data (signatures, keys, tables, ids)."""
-        per_row = 4 * self.config.num_perm + 16 + 4 + 4 + 1
+        per_row = 4 * self.config.num_perm + 16 + 4 + 4 + 1  # two uint16 signatures
         return per_row * self._n + self._table.nbytes() + self._ids.nbytes()
 
     def lsh_report(self, points: Iterable[float] = (0.3, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)) -> str:
@@ -682,15 +722,25 @@ class Deduplicator:
         return "\n".join(lines)
 
     # -- core -------------------------------------------------------------------
+    def _combine(self, sigs: np.ndarray, whole: np.ndarray) -> np.ndarray:
+        """(m, 2 * num_perm) stored form of the two signatures: the low 16 bits
+        of every MinHash value (b-bit minwise hashing: two different values
+        agree with probability 2**-16, so the estimate moves by less than
+        (1 - J) / 65536), which halves the memory per signature."""
+        return np.concatenate((sigs, whole), axis=1).astype(np.uint16)
+
     def _keys(self, sigs: np.ndarray, exact: np.ndarray) -> np.ndarray:
-        """(m, b+1) table keys, shifted into the high word: b band keys, then
-        the exact key.  key32 = table id << hbits | top hbits of the hash."""
+        """(m, T) table keys of stored-form signatures, shifted into the high
+        word: b band keys of the body, the exact key, the whole text's band
+        keys.  key32 = table id << hbits | top hbits of the hash."""
         m = len(sigs)
-        b, r = self.bands, self.rows
+        b, r, P = self.bands, self.rows, self.config.num_perm
         keys = np.empty((m, self._T), dtype=_U64)
         h = sigs[:, : b * r].reshape(m, b, r) @ self._band_mult  # multilinear hash; top bits = key
         np.right_shift(h, self._kshift, out=keys[:, :b])
         np.right_shift(exact[:, 1], self._kshift, out=keys[:, b])
+        h = sigs[:, P : P + self._wbr].reshape(m, self.whole_bands, self.whole_rows) @ self._wband_mult
+        np.right_shift(h, self._kshift, out=keys[:, b + 1 :])
         keys <<= _S32
         keys |= self._table_ids
         return keys
@@ -718,7 +768,7 @@ class Deduplicator:
         row = self._n
         blk, off = row >> _BLOCK_SHIFT, row & _BLOCK_MASK
         if blk == len(self._sig_blocks):
-            self._sig_blocks.append(np.empty((_BLOCK, self.config.num_perm), dtype=np.uint32))
+            self._sig_blocks.append(np.empty((_BLOCK, 2 * self.config.num_perm), dtype=np.uint16))
             self._exact_blocks.append(np.empty((_BLOCK, 2), dtype=_U64))
             self._near_blocks.append(np.empty(_BLOCK, dtype=bool))
             self._rep_blocks.append(np.empty(_BLOCK, dtype=np.uint32))
@@ -760,9 +810,11 @@ class Deduplicator:
                 return row
         return -1
 
-    def _equal_values(self, rows: list[int], sig: np.ndarray) -> list[int]:
-        """Number of MinHash values `sig` shares with each of `rows` (ascending)."""
-        return (self._gather(self._sig_blocks, rows) == sig).sum(axis=1).tolist()
+    def _equal_values(self, rows: list[int], sig: np.ndarray) -> tuple[list[int], list[int]]:
+        """Number of MinHash values a stored-form signature shares with each of
+        `rows` (ascending): of the bodies, and of the whole texts."""
+        eq = (self._gather(self._sig_blocks, rows) == sig).reshape(len(rows), 2, -1).sum(axis=2)
+        return eq[:, 0].tolist(), eq[:, 1].tolist()
 
     def _decide(self, exact_rows: set[int], near_rows: set[int], sig: np.ndarray, exact: np.ndarray,
                 near: bool, size: int) -> tuple[DuplicateMatch | None, int | None]:
@@ -780,14 +832,17 @@ class Deduplicator:
                     return DuplicateMatch(self._ids[row], 1.0, "exact"), None
                 c["near"] += 1  # a copy of a member: judged against the member's representative
                 c["via_member"] += 1
-                eq = self._equal_values([rep], sig)[0]
+                body, whole = self._equal_values([rep], sig)
+                eq = max(body[0], whole[0])
                 return DuplicateMatch(self._ids[rep], round(eq / P, 4), "near", self._ids[row]), None
         if not (near and near_rows):
             return None, -1
         rows = sorted(near_rows)
-        eq = self._equal_values(rows, sig)
+        body, whole = self._equal_values(rows, sig)
         need = self._need
-        good = [(e, r) for e, r in zip(eq, rows) if e >= need or self._contained(e, size, r)]
+        # A pair verifies on the body or on the whole text; its estimate is the larger.
+        good = [(max(e, w), r) for e, w, r in zip(body, whole, rows)
+                if e >= need or w >= need or self._contained(e, size, r)]
         c["candidates_checked"] += len(rows)
         c["candidates_rejected"] += len(rows) - len(good)
         if not good:
@@ -813,34 +868,37 @@ class Deduplicator:
             if rep not in via or e > via[rep][0]:
                 via[rep] = (e, r)
         reps = sorted(via)
-        rep_eq = self._equal_values(reps, sig)
-        best = max(zip(rep_eq, [-r for r in reps]))  # highest estimate, then the earliest
-        rep = -best[1]
-        if best[0] < self._floor_need and not self._contained(best[0], size, rep):
+        body, whole = self._equal_values(reps, sig)
+        best = max(zip(map(max, body, whole), body, [-r for r in reps]))  # highest estimate, then the earliest
+        rep = -best[2]
+        if best[0] < self._floor_need and not self._contained(best[1], size, rep):
             return None, -1
         c["near"] += 1
         c["via_member"] += 1
         return DuplicateMatch(self._ids[rep], round(best[0] / P, 4), "near", self._ids[via[rep][1]]), rep
 
-    def _check_prepared(self, ids: list[str], pb: PreparedBatch) -> list[DuplicateMatch | None]:
+    def _check_prepared(self, ids: list[str], pb: PreparedBatch, whole: np.ndarray) -> list[DuplicateMatch | None]:
         m = len(ids)
         if m == 0:
             return []
         if self._n + m >= (1 << 32):
-            raise OverflowError("index is limited to 2**32 representatives")
+            raise OverflowError("index is limited to 2**32 documents")
+        sigs = self._combine(pb.sigs, whole)
         if m == 1:
-            return [self._check_one(ids[0], pb.sigs[0], pb.exact[0], bool(pb.near[0]), bool(pb.char_mode[0]),
+            return [self._check_one(ids[0], sigs[0], pb.exact[0], bool(pb.near[0]), bool(pb.char_mode[0]),
                                     int(pb.n_shingles[0]))]
-        return self._check_batch(ids, pb)
+        return self._check_batch(ids, pb, sigs)
 
     def _keys_one(self, sig: np.ndarray, exact: np.ndarray) -> np.ndarray:
         """_keys() of one document with fewer numpy calls (their fixed cost
-        dominates for 22 keys): the exact key is placed among the band hashes
-        and shifted with them."""
-        b = self.bands
+        dominates for a few dozen keys): the exact key is placed among the
+        band hashes and shifted with them."""
+        b, P = self.bands, self.config.num_perm
         keys = np.empty(self._T, dtype=_U64)
         np.matmul(sig[: self._br].reshape(b, self.rows), self._band_mult, out=keys[:b])
         keys[b] = exact[1]
+        np.matmul(sig[P : P + self._wbr].reshape(self.whole_bands, self.whole_rows), self._wband_mult,
+                  out=keys[b + 1 :])
         keys >>= self._kshift
         keys <<= _S32
         keys |= self._table_ids
@@ -869,18 +927,18 @@ class Deduplicator:
             if near:
                 self._table.add_one(keys, buckets)
             else:
-                self._table.add_one(keys[b:], buckets[b:])
+                self._table.add_one(keys[b : b + 1], buckets[b : b + 1])
         if match is None:
             c["unique"] += 1
         return match
 
-    def _check_batch(self, ids: list[str], pb: PreparedBatch) -> list[DuplicateMatch | None]:
+    def _check_batch(self, ids: list[str], pb: PreparedBatch, sigs: np.ndarray) -> list[DuplicateMatch | None]:
         """Same decisions as _check_one in order: the batch is looked up in the
         index at once, earlier documents of the batch through the runs of
         keys they share with it."""
         m = len(ids)
         T, b = self._T, self.bands
-        keys = self._keys(pb.sigs, pb.exact)
+        keys = self._keys(sigs, pb.exact)
         qi, cand, _ = self._table.lookup(keys.ravel())
         if len(qi):
             qi = qi.astype(np.int64, copy=False)
@@ -930,12 +988,12 @@ class Deduplicator:
                         elif near_flags[i]:
                             near_c.update(stored)
             if exact_c or near_c:
-                match, rep = self._decide(exact_c, near_c, pb.sigs[i], pb.exact[i], near_flags[i], sizes[i])
+                match, rep = self._decide(exact_c, near_c, sigs[i], pb.exact[i], near_flags[i], sizes[i])
             else:
                 match, rep = None, -1
             results[i] = match
             if rep is not None and (match is None or index_members):
-                row = self._append(ids[i], pb.sigs[i], pb.exact[i], near_flags[i], sizes[i], rep)
+                row = self._append(ids[i], sigs[i], pb.exact[i], near_flags[i], sizes[i], rep)
                 new_rows.append(row)
                 new_pos.append(i)
                 if runs:
@@ -947,7 +1005,7 @@ class Deduplicator:
             rows = np.array(new_rows, dtype=_U64)
             k = keys[pos]
             nr = pb.near[pos]
-            packed = np.concatenate([(k[nr, :b] | rows[nr, None]).ravel(), k[:, b] | rows])
+            packed = np.concatenate([(k[nr][:, self._near_cols] | rows[nr, None]).ravel(), k[:, b] | rows])
             self._table.add_entries(packed)
         c = self._counts
         c["documents"] += m
@@ -972,7 +1030,7 @@ class Deduplicator:
 
         offsets = np.frombuffer(self._ids.offsets, dtype=np.uint64)
         return [
-            ("signatures", "<u4", [n, P], chunks(self._sig_blocks)),
+            ("signatures", "<u2", [n, 2 * P], chunks(self._sig_blocks)),  # body, whole text: low 16 bits
             ("exact", "<u8", [n, 2], chunks(self._exact_blocks)),
             ("near", "|u1", [n], [memoryview(c).cast("B") for c in chunks(self._near_blocks)]),
             ("representative", "<u4", [n], chunks(self._rep_blocks)),
@@ -1112,7 +1170,7 @@ class Deduplicator:
         dd = cls(cfg)
         P = cfg.num_perm
         expected = {
-            "signatures": ("<u4", [n, P]),
+            "signatures": ("<u2", [n, 2 * P]) if version >= 2 else ("<u4", [n, P]),
             "exact": ("<u8", [n, 2]),
             "near": ("|u1", [n]),
             "id_offsets": ("<u8", [n + 1]),
@@ -1148,12 +1206,18 @@ class Deduplicator:
 
         nblk = (n + _BLOCK - 1) >> _BLOCK_SHIFT
         sizes = [min(_BLOCK, n - (i << _BLOCK_SHIFT)) for i in range(nblk)]
-        sig_blocks = [np.empty((_BLOCK, P), dtype=np.uint32) for _ in range(nblk)]
+        sig_blocks = [np.empty((_BLOCK, 2 * P), dtype=np.uint16) for _ in range(nblk)]
         exact_blocks = [np.empty((_BLOCK, 2), dtype=_U64) for _ in range(nblk)]
         near_blocks = [np.empty(_BLOCK, dtype=bool) for _ in range(nblk)]
         rep_blocks = [np.empty(_BLOCK, dtype=np.uint32) for _ in range(nblk)]
         size_blocks = [np.zeros(_BLOCK, dtype=np.uint32) for _ in range(nblk)]  # version 1: unknown (0)
-        read_into(specs["signatures"], [blk[:s] for blk, s in zip(sig_blocks, sizes)])
+        if version >= 2:
+            read_into(specs["signatures"], [blk[:s] for blk, s in zip(sig_blocks, sizes)])
+        else:  # one uint32 signature: its low 16 bits, for the body and the whole text
+            old_sigs = [np.empty((s, P), dtype=np.uint32) for s in sizes]
+            read_into(specs["signatures"], old_sigs)
+            for blk, sig32 in zip(sig_blocks, old_sigs):
+                blk[: len(sig32)] = dd._combine(sig32, sig32)
         read_into(specs["exact"], [blk[:s] for blk, s in zip(exact_blocks, sizes)])
         read_into(specs["near"], [blk[:s].view(np.uint8) for blk, s in zip(near_blocks, sizes)])
         if version >= 2:
@@ -1201,13 +1265,13 @@ class Deduplicator:
         n, b = self._n, self.bands
         sizes = [min(_BLOCK, n - (i << _BLOCK_SHIFT)) for i in range(len(self._sig_blocks))]
         n_near = sum(int(np.count_nonzero(blk[:s])) for blk, s in zip(self._near_blocks, sizes))
-        packed = np.empty(n_near * b + n, dtype=_U64)
+        packed = np.empty(n_near * (self._T - 1) + n, dtype=_U64)
         pos = 0
         for i, s in enumerate(sizes):
             rows = np.arange(i << _BLOCK_SHIFT, (i << _BLOCK_SHIFT) + s, dtype=_U64)
             keys = self._keys(self._sig_blocks[i][:s], self._exact_blocks[i][:s])
             nr = self._near_blocks[i][:s]
-            part = (keys[nr, :b] | rows[nr, None]).ravel()
+            part = (keys[nr][:, self._near_cols] | rows[nr, None]).ravel()
             packed[pos : pos + len(part)] = part
             pos += len(part)
             packed[pos : pos + s] = keys[:, b] | rows

@@ -119,7 +119,8 @@ class Job:
         if self.dedup is not None:
             live = [d for d in docs if d.error is None]
             if live:
-                found = self.dedup.check_many([(d.id, dedup_view(d.cleaned_text())) for d in live])
+                texts = [d.cleaned_text() for d in live]
+                found = self.dedup.check_many([(d.id, dedup_view(t), t) for d, t in zip(live, texts)])
                 matches = {id(d): m for d, m in zip(live, found)}
         for doc in docs:
             self.handle(doc, sink, matches.get(id(doc)))

@@ -33,10 +33,12 @@ def _cjk(rng: random.Random, n: int) -> str:
     return "".join(chr(0x4E00 + rng.randrange(400)) for _ in range(n))
 
 
-def generated_items(seed: int, n: int = 400) -> list[tuple[str, str]]:
-    """Unrelated documents, light and heavy edits of earlier ones (near
-    duplicates above and below the threshold), case-changed exact copies,
-    copies of duplicates, short (exact-only), empty and CJK documents."""
+def generated_items(seed: int, n: int = 400) -> list[tuple[str, str, str | None]]:
+    """(id, text, whole text) of unrelated documents, light and heavy edits of
+    earlier ones (near duplicates above and below the threshold), case-changed
+    exact copies, copies of duplicates, short (exact-only), empty and CJK
+    documents; half of them with a whole text (the text plus other words
+    before or after it), half without."""
     rng = random.Random(seed)
     texts: list[str] = []
     for i in range(n):
@@ -51,13 +53,19 @@ def generated_items(seed: int, n: int = 400) -> list[tuple[str, str]]:
             texts.append(_cjk(rng, rng.randrange(3, 300)))
         else:
             texts.append(_doc(rng, rng.randrange(20, 400)))
-    return [(f"doc-{i}", t) for i, t in enumerate(texts)]
+    items = []
+    for i, t in enumerate(texts):
+        r = rng.random()
+        whole = None if r < 0.5 else (t + " " + _doc(rng, rng.randrange(1, 200)) if r < 0.75
+                                      else _doc(rng, rng.randrange(1, 50)) + " " + t)
+        items.append((f"doc-{i}", t, whole))
+    return items
 
 
 # Not index_bytes: the delta's stash and main's buffer size depend on how the
 # entries arrived (one by one or in bulk), not only on which entries there are.
-STAT_KEYS = ("documents", "unique", "exact", "near", "exact_only", "char_mode",
-             "candidates_checked", "candidates_rejected", "representatives", "index_entries")
+STAT_KEYS = ("documents", "unique", "exact", "near", "via_member", "by_containment", "exact_only", "char_mode",
+             "candidates_checked", "candidates_rejected", "representatives", "members", "index_entries")
 
 
 def _stats(dd: Deduplicator) -> dict:
@@ -68,7 +76,7 @@ def _stats(dd: Deduplicator) -> dict:
 def test_single_document_path_equals_batch_path(cfg, tmp_path):
     items = generated_items(seed=11)
     single = Deduplicator(cfg)
-    seq = [single.check(i, t) for i, t in items]
+    seq = [single.check(*item) for item in items]
     kinds = {m.kind if m else None for m in seq}
     assert kinds == {None, "exact", "near"}
     for bs in (2, 7, 64, len(items)):
@@ -76,14 +84,14 @@ def test_single_document_path_equals_batch_path(cfg, tmp_path):
         assert batch.check_many(items, batch_size=bs) == seq
         assert _stats(batch) == _stats(single)
     # precomputed signatures, one row at a time, and mixed with batches
-    pb = single.prepare_many([t for _, t in items])
-    ids = [i for i, _ in items]
+    pb, whole = single._prepare([t for _, t, _ in items], [w for _, _, w in items])
+    ids = [i for i, _, _ in items]
     mixed = Deduplicator(cfg)
     out, s = [], 0
     sizes = iter([1, 5, 1, 1, 30, 1, 64] * 100)
     while s < len(ids):
         size = next(sizes)
-        out += mixed.check_prepared(ids[s : s + size], pb.slice(s, min(len(ids), s + size)))
+        out += mixed.check_prepared(ids[s : s + size], pb.slice(s, min(len(ids), s + size)), whole[s : s + size])
         s += size
     assert out == seq
     assert _stats(mixed) == _stats(single)
