@@ -92,6 +92,8 @@ FEATURE_DOCS: dict[str, str] = {
     "copyright": "copyright sign or word, 'rights reserved': footers",
     "dup_in_doc": "the same line occurs elsewhere in this document",
     "dup_not_first": "a later copy of a line seen earlier in the document",
+    "shape_rep": "log(1+other lines of the document with the same first and last word, numbers alike): listing rows",
+    "price": "a currency sign or code next to a number: product and hotel listings",
     # -- position and main body --------------------------------------------------
     "rel_pos": "position of the line in the document (0 = first, 1 = last)",
     "tok_before": "share of the document's words above the line (header zone ~0)",
@@ -645,6 +647,18 @@ def batch_features(
     if not ascii_only:
         cpos += find_all("©".encode("utf-8"))
     copy = at_lines(np.array(cpos, dtype=np.int64))
+    # prices: $ or a currency code/sign within two bytes of a digit
+    cur = [(np.flatnonzero(a == 36), 1)]
+    for code in (b"EUR", b"USD", b"GBP"):
+        cur.append((np.array(find_all(code), dtype=np.int64), 3))
+    if not ascii_only:
+        for sign in ("€", "£"):
+            cur.append((np.array(find_all(sign.encode("utf-8")), dtype=np.int64), len(sign.encode("utf-8"))))
+    hits = []
+    for pos, ln in cur:
+        near = isdig(ap(pos - 1)) | isdig(ap(pos - 2)) | isdig(ap(pos + ln)) | isdig(ap(pos + ln + 1))
+        hits.append(pos[near])
+    price = at_lines(np.concatenate(hits).astype(np.int64))
 
     # -- line starts and ends -----------------------------------------------------------
     def char_code_ending_at(p):  # p = index (into a) of a char's last byte
@@ -692,7 +706,8 @@ def batch_features(
     # duplicates inside a document: equal word sequences (case-insensitive).
     # A line's key is a float sum of its word keys weighted by position:
     # equal lines give equal sums; different lines collide only by accident.
-    wkey = (keys >> np.uint64(11)).astype(np.float64) * (1.0 + 1e-3 * (np.arange(S.shape[0]) - wcum_start[wl]))
+    hkeys = keys * _GOLD  # mixed: short words differ in the high bits too
+    wkey = (hkeys >> np.uint64(11)).astype(np.float64) * (1.0 + 1e-3 * (np.arange(S.shape[0]) - wcum_start[wl]))
     lkey = np.bincount(wl, weights=wkey, minlength=M)[sel]
     dup = np.zeros(C, dtype=bool)
     dup_later = np.zeros(C, dtype=bool)
@@ -707,6 +722,29 @@ def batch_features(
     has_words = nw_c > 0
     dup &= has_words
     dup_later &= has_words
+
+    # listing rows: lines of 2+ words sharing their first and last word with
+    # other lines of the document (numbers count as one word): "alkaen € 95.34",
+    # "1328 arvostelut", "Posted on X ... Replies (0)".  Exact copies excluded.
+    shape_rep = np.zeros(C)
+    if C > 1 and S.shape[0]:
+        wk = np.where(digit, np.uint64(0x5EED), hkeys)
+        nwl = nw_int[sel]
+        fw = wcum_start[sel]
+        many = nwl >= 2
+        kf = wk[np.minimum(fw, S.shape[0] - 1)]
+        kl = wk[np.minimum(fw + np.maximum(nwl, 1) - 1, S.shape[0] - 1)]
+        skey = ((kf >> np.uint64(12)).astype(np.float64) * 3.0 + (kl >> np.uint64(12)).astype(np.float64))
+        skey = np.where(many, skey, -1.0 - np.arange(C))  # shorter lines match nothing
+        order = np.lexsort((skey, doc))
+        ks, ds = skey[order], doc[order]
+        brk = np.ones(C, dtype=bool)
+        brk[1:] = (ks[1:] != ks[:-1]) | (ds[1:] != ds[:-1])
+        gstart = np.flatnonzero(brk)
+        glen = np.diff(np.concatenate((gstart, [C])))
+        cnt = np.empty(C)
+        cnt[order] = np.repeat(glen, glen) - 1
+        shape_rep = np.where(many & ~dup, np.log1p(np.minimum(cnt, 50.0)), 0.0)
 
     # prose lines and the main body
     prose = (nw_c >= 10) & es & (stop_share >= 0.15)
@@ -776,6 +814,8 @@ def batch_features(
     cols[_F["copyright"]] = c(copy)
     cols[_F["dup_in_doc"]] = dup
     cols[_F["dup_not_first"]] = dup_later
+    cols[_F["shape_rep"]] = shape_rep
+    cols[_F["price"]] = c(price)
     cols[_F["rel_pos"]] = rel_pos
     cols[_F["tok_before"]] = tok_before
     cols[_F["tok_after"]] = tok_after

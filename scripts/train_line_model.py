@@ -159,7 +159,7 @@ def load_sets(eval_dir: Path, names: list[str]) -> dict[str, list[Doc]]:
 #: -1 = may only push towards content.  Unlisted features are free.
 SIGNS = {
     **{f: +1 for f in (
-        "counter_like", "date_short", "copyright", "url", "end_ellipsis", "log_separators",
+        "counter_like", "date_short", "shape_rep", "price", "copyright", "url", "end_ellipsis", "log_separators",
         "dup_not_first", "rep_any", "rep_log", "rep_long", "win_rep", "short_run", "plain_run",
         "win_short", "win_titlelike", "foreign_share", "words_le2",
         "ctx_prev", "ctx_next", "ctx_win3", "ctx_win10",

@@ -220,6 +220,56 @@ def test_duplicates_within_the_document():
     assert list(f["dup_not_first"]) == [0, 0, 1, 0]
 
 
+def test_duplicates_of_short_words_are_told_apart():
+    # word keys are mixed before they are summed: one- and two-letter words
+    # used to add nothing to a line's key ("Hotel A" == "Hotel B")
+    f, _ = feats(["Hotel A", "from 95", "Hotel B", "from 10", "Hotel A"])
+    assert list(f["dup_in_doc"]) == [1, 0, 0, 0, 1]
+
+
+LISTING = ["Hotels in Kazan", "Hotel Kazan Palace", "from € 95.34", "1328 reviews",
+           "Ramada Kazan City Centre", "from € 10.90", "441 reviews",
+           "Hotel Tatarstan", "from € 86.26", "1812 reviews",
+           "Courtyard Kazan Kremlin", "from € 90.80", "754 reviews"]
+
+
+def test_listing_rows_share_their_shape():
+    f, _ = feats(LISTING)
+    i = LISTING.index("from € 95.34")
+    assert f["shape_rep"][i] == pytest.approx(np.log1p(3))  # 3 other "from € N" rows
+    assert f["shape_rep"][LISTING.index("1328 reviews")] == pytest.approx(np.log1p(3))
+    assert f["shape_rep"][0] == 0  # "Hotels in Kazan": no other line starts and ends so
+    # negative: sentences of a paragraph that merely start alike are not rows
+    g, _ = feats(PARAGRAPHS)
+    assert not g["shape_rep"].any()
+    # one-word lines and exact copies do not count as rows
+    h, _ = feats(["Home", "Home", "News about the town", "News about the town"])
+    assert not h["shape_rep"].any()
+
+
+def test_price_signal():
+    lines = ["from € 95.34", "EUR 88.94", "Price: $25 and up", "£5 off", "USD",
+             "The company earned 5 million dollars in 2019, up from 3 million.",
+             "Save with $ signs", "Costs 12€"]
+    f, _ = feats(lines)
+    assert list(f["price"]) == [1, 1, 1, 1, 0, 0, 0, 1]
+
+
+def test_listing_rows_are_boilerplate_and_prose_with_prices_is_kept(model):
+    page = LISTING + PARAGRAPHS[:2]
+    p = model.score(page)
+    rows = [i for i, x in enumerate(page) if x.startswith("from €") or x.endswith("reviews")]
+    assert all(p[i] >= model.threshold for i in rows), [(page[i], p[i]) for i in rows]
+    # negative: an article that quotes prices keeps its sentences
+    article = PARAGRAPHS[:2] + [
+        "Tickets cost $25 for adults and $12 for children, the organisers said on Monday, "
+        "and the proceeds will go to the local hospital.",
+        "A second sentence about the same prices, $25 and $12, explains why the event is cheap this year.",
+    ] + PARAGRAPHS[2:4]
+    q = model.score(article)
+    assert all(v < model.threshold for v in q), list(zip(article, q))
+
+
 def test_stop_share_uses_the_documents_language():
     de = ["Der Hund und die Katze sind in dem Haus, aber nicht mit der Maus.",
           "Home", "Impressum"]
