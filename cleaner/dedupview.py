@@ -17,15 +17,31 @@ from __future__ import annotations
 
 import re
 
-# Ends like a sentence (closing quotes and brackets allowed after the stop).
-_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*\s*$|[\"”»]\s*$")
+# Ends like a sentence: a stop, then only closing quotes and brackets; or a
+# closing quote.  (The regular expression is the definition; `ends_sentence`
+# computes the same from the end of the line, without scanning it.)
+SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*\s*$|[\"”»]\s*$")
+_STOPS = frozenset(".!?…。！？")
+_CLOSERS = "\"'”’»)]"
+_QUOTES = frozenset("\"”»")
 PROSE_MIN_WORDS = 6
 NON_PROSE_PENALTY = 15
 MIN_VIEW_WORDS = 20
 
 
+def ends_sentence(line: str) -> bool:
+    """SENTENCE_END.search(line) is not None."""
+    line = line.rstrip()
+    if not line:
+        return False
+    if line[-1] in _QUOTES:
+        return True
+    line = line.rstrip(_CLOSERS)
+    return bool(line) and line[-1] in _STOPS
+
+
 def is_prose(line: str, words: int) -> bool:
-    return words >= PROSE_MIN_WORDS and _SENTENCE_END.search(line) is not None
+    return words >= PROSE_MIN_WORDS and ends_sentence(line)
 
 
 def main_block(lines: list[str]) -> tuple[int, int, list[bool]]:

@@ -109,3 +109,34 @@ def test_text_corpus_gets_duplicates_file(tmp_path):
     [entry] = read_jsonl(tmp_path / "out" / "_duplicates.jsonl")
     assert entry["id"] == "two.txt" and entry["duplicate_of"] == "one.txt"
     assert entry["representative_path"].endswith("one.txt") and entry["similarity"] == 1.0
+
+
+def _edit(paragraphs, which, tag):
+    """Replace the middle word of the paragraphs numbered in `which`."""
+    out = []
+    for i, p in enumerate(paragraphs):
+        words = p.split()
+        if i in which:
+            words[len(words) // 2] = f"{tag}{i}"
+        out.append(" ".join(words))
+    return out
+
+
+def test_a_document_close_to_a_member_joins_its_cluster_through_it(tmp_path):
+    """A, then B (an edit of A), then C (an edit of B, further from A): C joins
+    A's cluster through B when it is still within --member-floor of A."""
+    a = ARTICLE + OTHER
+    b = _edit(a, {0, 2, 4}, "x")
+    c = _edit(b, {1, 6}, "y")
+    root = tmp_path / "chain"
+    root.mkdir()
+    write_jsonl(root / "docs.jsonl", [{"id": k, "text": text(v)} for k, v in (("a", a), ("b", b), ("c", c))])
+    assert invoke("run", root, "-o", tmp_path / "out", "-q").exit_code == 0
+    out = {r["id"]: r["cleantext"] for r in read_jsonl(tmp_path / "out" / "docs.jsonl")}
+    assert out["b"]["duplicate_of"] == "a" and "via" not in out["b"]
+    assert out["c"]["duplicate_of"] == "a" and out["c"]["via"] == "b" and out["c"]["cluster"] == "a"
+    assert 0.6 <= out["c"]["similarity"] < 0.75  # its estimate to the representative
+    # Joining through members off: C is compared with A only.
+    assert invoke("run", root, "-o", tmp_path / "off", "-q", "--member-floor", "1").exit_code == 0
+    off = {r["id"]: r["cleantext"] for r in read_jsonl(tmp_path / "off" / "docs.jsonl")}
+    assert "duplicate_of" not in off["c"]

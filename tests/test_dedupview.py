@@ -1,0 +1,50 @@
+"""The body the duplicate detector hashes (`cleaner.dedupview`)."""
+from __future__ import annotations
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from cleaner.dedupview import SENTENCE_END, dedup_view, ends_sentence, is_prose
+
+# Stops, closers, quotes, spaces (incl. no-break and ideographic) and letters.
+ALPHABET = ".!?…。！？\"'”’»)][ \t\u00a0\u3000abcXYZ:;,-"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=ALPHABET, max_size=12))
+@example("He said so.\u201d ")
+@example("A list: )")
+@example("")
+@example(" \u00a0")
+def test_ends_sentence_is_the_regular_expression(line):
+    assert ends_sentence(line) == (SENTENCE_END.search(line) is not None)
+
+
+def test_prose_needs_words_and_a_sentence_end():
+    assert is_prose("The council approved the budget on Tuesday.", 7)
+    assert is_prose("« Nous reviendrons », a-t-il promis aux électeurs »", 8)
+    assert not is_prose("Home About Contact Archives Categories Tags", 6)  # no sentence end
+    assert not is_prose("Read more.", 2)  # too short
+
+
+ARTICLE = [
+    "The city council approved the new budget on Tuesday after a long debate.",
+    "Spending on schools rises by four percent, the first increase in six years.",
+    "Opposition members said the plan relies on optimistic revenue forecasts.",
+    "A final vote on the related tax measures is expected next month.",
+]
+
+
+def test_view_is_the_main_block_of_prose():
+    page = "\n".join(
+        ["Home", "News", "Sports", "Weather"]
+        + ARTICLE
+        + ["Share", "Tweet", "Most read", "Budget talks stall again", "Comments (3)", "Nice article, thanks for writing it."]
+    )
+    assert dedup_view(page) == "\n".join(ARTICLE)
+
+
+def test_view_of_a_page_with_little_prose_is_the_whole_text():
+    page = "Budget approved\nCouncil votes 7-2\nSchools get more money."
+    assert dedup_view(page) == page
+    assert dedup_view("") == ""
