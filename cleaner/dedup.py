@@ -727,7 +727,7 @@ class Deduplicator:
         of every MinHash value (b-bit minwise hashing: two different values
         agree with probability 2**-16, so the estimate moves by less than
         (1 - J) / 65536), which halves the memory per signature."""
-        return np.concatenate((sigs, whole), axis=1).astype(np.uint16)
+        return np.concatenate((sigs, whole), axis=1, dtype=np.uint16, casting="unsafe")  # unsafe = keep the low bits
 
     def _keys(self, sigs: np.ndarray, exact: np.ndarray) -> np.ndarray:
         """(m, T) table keys of stored-form signatures, shifted into the high
