@@ -97,18 +97,21 @@ def run(
     side_dir: Optional[Path] = typer.Option(None, help="Folder for _rejected.jsonl/_duplicates.jsonl (default: the output folder)."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML file with any of these options."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved configuration and the files, then exit."),
+    workers: int = typer.Option(1, help="Processes cleaning files and directories (0: one per CPU); same output as 1."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or summary on stderr."),
 ):
     """Clean files, directories (mirrored to -o) or stdin (to stdout)."""
     values = _merge_config(ctx, dict(locals()), config)
     values.pop("ctx")
     values = {k: _enum_value(v) for k, v in values.items()}
+    if values["workers"] < 0:
+        _fail("--workers must be 0 (one per CPU) or more")
     options = RunOptions(
         output=values["output"], format=values["format"], on_error=values["on_error"],
         dedup=values["dedup"], threshold=values["threshold"], num_perm=values["num_perm"],
         ngram=values["ngram"], seed=values["seed"], containment=values["containment"],
         member_floor=values["member_floor"], index=values["index"], explain=values["explain"],
-        stats=values["stats"], side_dir=values["side_dir"], quiet=values["quiet"],
+        stats=values["stats"], side_dir=values["side_dir"], quiet=values["quiet"], workers=values["workers"],
         read=ReadOptions(text_field=values["text_field"], id_field=values["id_field"],
                          source_field=values["source_field"]),
         clean=CleanOptions(rules=[str(r) for r in values["rules"]], site_repeats=values["site_repeats"],

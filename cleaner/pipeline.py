@@ -119,9 +119,14 @@ class Pipeline:
         Only the repair the counting needs (no statistics, no rules): the
         second pass prepares the document for real."""
         if self.site_repeats is not None:
-            doc.text = repair_text(doc.text)[0]
-            doc.split_lines()
-            self.site_repeats.observe(doc)
+            self.site_repeats.count(doc.source, self.observation(doc))
+
+    def observation(self, doc: Document) -> set[int]:
+        """What `observe` counts for a document, without counting it (the
+        part that can run in another process)."""
+        doc.text = repair_text(doc.text)[0]
+        doc.split_lines()
+        return self.site_repeats.held_hashes(doc)
 
     def run(self, docs: Iterable[Document], counted: bool = False) -> Iterator[Document]:
         """Clean a stream, in input order (see `run_batches`)."""

@@ -22,6 +22,7 @@ from .document import Document
 from .io.formats import JSONL, TEXT, iter_lines
 from .io.readers import ReadOptions, discover, read_file, read_jsonl, sniff_stream_format, text_document
 from .io.writers import RecordSink, SideFile, StagedTree, dumps, output_record, write_atomic
+from .parallel import ParallelCleaner, fork_available, observations
 from .pipeline import CleanOptions, Pipeline
 
 
@@ -59,6 +60,7 @@ class RunOptions:
     stats: Path | None = None
     side_dir: Path | None = None
     quiet: bool = False
+    workers: int = 1  # processes for the cleaning pass of files (0: one per CPU)
     read: ReadOptions = field(default_factory=ReadOptions)
     clean: CleanOptions = field(default_factory=CleanOptions)
 
@@ -254,20 +256,35 @@ class TreeJob(Job):
     def run(self) -> dict:
         tree = StagedTree(self.out_dir)
         self.tree = tree
+        parallel = None
         try:
-            if self.pipeline.site_repeats is not None:
-                for f in self.files:  # pass 1: count lines per site
-                    for doc in read_file(f, self.o.read):
+            workers = self.o.workers or os.cpu_count() or 1
+            if workers > 1 and not fork_available():
+                workers = 1
+            site_repeats = self.pipeline.site_repeats
+            if site_repeats is not None:  # pass 1: count lines per site
+                docs = (doc for f in self.files for doc in read_file(f, self.o.read))
+                if workers > 1:
+                    for source, held in observations(self.pipeline, docs, workers):
+                        site_repeats.count(source, held)
+                else:
+                    for doc in docs:
                         if doc.error is None:
                             self.pipeline.observe(doc)
+            if workers > 1:  # forked now, the workers inherit the counts
+                parallel = ParallelCleaner(self.pipeline, workers)
             for f in self.files:  # pass 2: clean and write
                 sink = RecordSink(tree.path(f.rel), f.fmt, self.o.read.text_field)
+                docs = read_file(f, self.o.read)
                 try:
-                    for batch in self.pipeline.run_batches(read_file(f, self.o.read), counted=True):
+                    batches = parallel.clean(docs) if parallel else self.pipeline.run_batches(docs, counted=True)
+                    for batch in batches:
                         self.handle_batch(batch, sink)
                         self.progress.update(self.counts["read"], self.counts["bytes"])
                 finally:
                     sink.close()
+            if parallel is not None:
+                parallel.close()
             self.mark_representatives()
             self.finish_side_files()
             if self.dedup is not None and self.o.index is not None:
@@ -275,6 +292,8 @@ class TreeJob(Job):
             summary = self.summary()
             tree.commit()
         except BaseException:
+            if parallel is not None:
+                parallel.close(abandon=True)
             self.finish_side_files()
             tree.abort()
             raise
@@ -358,6 +377,9 @@ class StreamJob(Job):
             yield text_document(data, "<stdin>", "stdin", "")
 
     def run(self) -> dict:
+        if self.o.workers != 1 and not self.o.quiet:
+            print("cleantext: --workers applies to files and directories; a stream is cleaned in one process",
+                  file=sys.stderr)
         try:
             for batch in self.pipeline.run_batches(self.documents(), counted=False):
                 self.handle_batch(batch, None)

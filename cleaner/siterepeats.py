@@ -39,6 +39,7 @@ from __future__ import annotations
 
 from collections import Counter
 from itertools import islice
+from typing import Iterable
 
 import xxhash
 
@@ -115,12 +116,23 @@ class SiteRepeats:
 
     def observe(self, doc: Document) -> None:
         """Count the document's lines (first pass, or entering the window)."""
-        page = self.pages
-        self.pages += 1
-        self.source_docs[doc.source] += 1
+        self.count(doc.source, self.held_hashes(doc))
+
+    def held_hashes(self, doc: Document) -> set[int]:
+        """The table hashes of a document: its lines, and the first and last
+        words of its long lines (the half of `observe` that reads only the
+        document, so that it can run anywhere)."""
         held = {h for h in self._line_hashes(doc) if h is not None}
         for key in line_keys(doc):
             held.update(_near_hashes(doc.source, key))
+        return held
+
+    def count(self, source: str, held: Iterable[int]) -> None:
+        """Count a page of `source` holding the table hashes `held`; pages are
+        numbered in the order they are counted."""
+        page = self.pages
+        self.pages += 1
+        self.source_docs[source] += 1
         table = self.table
         for h in held:
             entry = table.get(h)

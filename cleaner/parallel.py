@@ -1,0 +1,135 @@
+"""The cleaning pass on several processes, with output identical to one.
+
+Cleaning a document needs the pipeline and, for site repeats, the table the
+counting pass filled; nothing else crosses documents.  So the workers are
+forked after the counting pass and inherit both; the parent reads, sends
+batches of `pipeline.BATCH` documents out (the batches one process would
+make), takes them back in input order and does what must stay in one place:
+the duplicate checks, which depend on input order, and the writing.  At most
+`2 * workers` batches are in flight, so memory does not grow with the input.
+Stage statistics are counted in the workers and added up in the parent.
+
+Forking needs the "fork" start method (Linux, and macOS with care); where it
+is missing the caller falls back to one process.
+"""
+from __future__ import annotations
+
+import multiprocessing
+from collections import Counter, deque
+from concurrent.futures import ProcessPoolExecutor
+from itertools import islice
+from typing import Iterable, Iterator
+
+from .document import Document
+from .pipeline import BATCH, Pipeline
+
+__all__ = ["ParallelCleaner", "fork_available", "observations"]
+
+_PIPELINE: Pipeline | None = None  # set in the parent before forking; the workers' copy cleans
+
+
+def fork_available() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _counters(pipeline: Pipeline) -> dict[str, Counter]:
+    """Every statistics Counter of the pipeline, by name."""
+    out = {"pipeline": pipeline.stats, "repair": pipeline.repair.stats}
+    if pipeline.site_repeats is not None:
+        out["site_repeats"] = pipeline.site_repeats.stats
+    if pipeline.line_model is not None:
+        out["line_model"] = pipeline.line_model.stats
+    return out
+
+
+def _start_worker() -> None:
+    """A fresh worker starts counting from zero (it inherited the parent's counts)."""
+    for counter in _counters(_PIPELINE).values():
+        counter.clear()
+
+
+def _clean(docs: list[Document]) -> tuple[list[Document], dict[str, dict]]:
+    """In a worker: what `Pipeline.run_batches(counted=True)` does to one batch,
+    and the statistics it counted (then zeroed, for the next batch)."""
+    pipeline = _PIPELINE
+    for doc in docs:
+        if doc.error is None:
+            pipeline.prepare(doc)
+    pipeline.finish_batch(docs)
+    for doc in docs:
+        cleaned = doc.scratch.get("cleaned")
+        doc.scratch = {} if cleaned is None else {"cleaned": cleaned}  # stage-private data stays here
+    counts = {}
+    for name, counter in _counters(pipeline).items():
+        counts[name] = dict(counter)
+        counter.clear()
+    return docs, counts
+
+
+def _observe(items: list[tuple[str, str]]) -> list[set[int]]:
+    """In a worker: the table hashes of (text, source) pairs (`Pipeline.observation`)."""
+    return [_PIPELINE.observation(Document(id="", text=text, source=source)) for text, source in items]
+
+
+def observations(pipeline: Pipeline, docs: Iterable[Document], workers: int) -> Iterator[tuple[str, set[int]]]:
+    """(source, table hashes) of the readable documents, in input order,
+    computed by `workers` forked processes: the counting pass without the
+    counting, which stays in the caller (pages are numbered in input order)."""
+    global _PIPELINE
+    _PIPELINE = pipeline
+    executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    done = False
+    try:
+        pending: deque = deque()
+        it = (doc for doc in docs if doc.error is None)
+        while True:
+            batch = [(doc.text, doc.source) for doc in islice(it, BATCH)]
+            if batch:
+                pending.append((executor.submit(_observe, batch), [source for _, source in batch]))
+            if pending and (not batch or len(pending) >= 2 * workers):
+                future, sources = pending.popleft()
+                yield from zip(sources, future.result())
+            if not batch and not pending:
+                done = True
+                return
+    finally:
+        executor.shutdown(wait=done, cancel_futures=not done)
+
+
+class ParallelCleaner:
+    """`clean(docs)` yields cleaned batches in input order, like
+    `Pipeline.run_batches(docs, counted=True)`.  Create it after the counting
+    pass; `close()` it at the end."""
+
+    def __init__(self, pipeline: Pipeline, workers: int):
+        global _PIPELINE
+        self.pipeline = pipeline
+        self.workers = workers
+        _PIPELINE = pipeline
+        self.executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                            initializer=_start_worker)
+
+    def clean(self, docs: Iterable[Document]) -> Iterator[list[Document]]:
+        pending: deque = deque()
+        it = iter(docs)
+        size = max(1, min(BATCH, self.pipeline.options.window))  # as run_batches
+        while True:
+            batch = list(islice(it, size))
+            if batch:
+                pending.append(self.executor.submit(_clean, batch))
+            if pending and (not batch or len(pending) >= 2 * self.workers):
+                yield self._collect(pending.popleft().result())
+            if not batch and not pending:
+                return
+
+    def _collect(self, result: tuple[list[Document], dict[str, dict]]) -> list[Document]:
+        docs, counts = result
+        mine = _counters(self.pipeline)
+        for name, values in counts.items():
+            mine[name].update(values)
+        return docs
+
+    def close(self, abandon: bool = False) -> None:
+        """Stop the workers; `abandon` (an error or an interrupt): without
+        waiting for batches nobody will read."""
+        self.executor.shutdown(wait=not abandon, cancel_futures=abandon)
