@@ -869,13 +869,13 @@ class Deduplicator:
                 via[rep] = (e, r)
         reps = sorted(via)
         body, whole = self._equal_values(reps, sig)
-        best = max(zip(map(max, body, whole), body, [-r for r in reps]))  # highest estimate, then the earliest
-        rep = -best[2]
-        if best[0] < self._floor_need and not self._contained(best[1], size, rep):
+        est, neg_rep, body_eq = max(zip(map(max, body, whole), [-r for r in reps], body))  # highest, then earliest
+        rep = -neg_rep
+        if est < self._floor_need and not self._contained(body_eq, size, rep):
             return None, -1
         c["near"] += 1
         c["via_member"] += 1
-        return DuplicateMatch(self._ids[rep], round(best[0] / P, 4), "near", self._ids[via[rep][1]]), rep
+        return DuplicateMatch(self._ids[rep], round(est / P, 4), "near", self._ids[via[rep][1]]), rep
 
     def _check_prepared(self, ids: list[str], pb: PreparedBatch, whole: np.ndarray) -> list[DuplicateMatch | None]:
         m = len(ids)
