@@ -66,15 +66,16 @@ def _clean(docs: list[Document]) -> tuple[list[Document], dict[str, dict]]:
     return docs, counts
 
 
-def _observe(items: list[tuple[str, str]]) -> list[set[int]]:
-    """In a worker: the table hashes of (text, source) pairs (`Pipeline.observation`)."""
+def _observe(items: list[tuple[str, str]]) -> list[tuple]:
+    """In a worker: `Pipeline.observation` of (text, source) pairs."""
     return [_PIPELINE.observation(Document(id="", text=text, source=source)) for text, source in items]
 
 
-def observations(pipeline: Pipeline, docs: Iterable[Document], workers: int) -> Iterator[tuple[str, set[int]]]:
-    """(source, table hashes) of the readable documents, in input order,
-    computed by `workers` forked processes: the counting pass without the
-    counting, which stays in the caller (pages are numbered in input order)."""
+def observations(pipeline: Pipeline, docs: Iterable[Document], workers: int) -> Iterator[tuple]:
+    """(document, table hashes, repair) of the readable documents, in input
+    order, computed by `workers` forked processes: the counting pass without
+    the counting, which stays in the caller (pages are numbered in input
+    order)."""
     global _PIPELINE
     _PIPELINE = pipeline
     executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
@@ -83,12 +84,13 @@ def observations(pipeline: Pipeline, docs: Iterable[Document], workers: int) -> 
         pending: deque = deque()
         it = (doc for doc in docs if doc.error is None)
         while True:
-            batch = [(doc.text, doc.source) for doc in islice(it, BATCH)]
+            batch = list(islice(it, BATCH))
             if batch:
-                pending.append((executor.submit(_observe, batch), [source for _, source in batch]))
+                pending.append((executor.submit(_observe, [(d.text, d.source) for d in batch]), batch))
             if pending and (not batch or len(pending) >= 2 * workers):
-                future, sources = pending.popleft()
-                yield from zip(sources, future.result())
+                future, sent = pending.popleft()
+                for doc, (held, repaired) in zip(sent, future.result()):
+                    yield doc, held, repaired
             if not batch and not pending:
                 done = True
                 return

@@ -15,6 +15,8 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
+import xxhash
+
 from .document import Document
 from .linerules import LineRules
 from .repair import repair_text
@@ -37,17 +39,43 @@ class CleanOptions:
     explain_repairs: bool = False
 
 
+def _text_hash(text: str) -> int:
+    return xxhash.xxh3_64_intdigest(text.encode("utf-8", "surrogatepass"))
+
+
+# Repaired texts the counting pass keeps for the cleaning pass, in characters:
+# ftfy is most of the cost of the texts that need it, and they are few.
+REPAIR_CACHE_CHARS = 1 << 26
+
+
 class RepairStep:
-    """Stage 2: ftfy where needed; records which documents were repaired."""
+    """Stage 2: ftfy where needed; records which documents were repaired.
+
+    `remember` keeps a repair the counting pass did (by document location
+    and a hash of the text, up to REPAIR_CACHE_CHARS), so that the cleaning
+    pass does not run ftfy on the same text twice; the result is the same
+    either way."""
 
     name = "repair"
 
     def __init__(self, explain: bool = False):
         self.explain = explain
         self.stats: Counter = Counter()
+        self.repaired: dict[str, tuple[int, str, list[str]]] = {}
+        self._cached_chars = 0
+
+    def remember(self, location: str, text: str, repaired: tuple[str, list[str]] | None) -> None:
+        if repaired is None or self.explain or self._cached_chars + len(repaired[0]) > REPAIR_CACHE_CHARS:
+            return  # unchanged, or explained repairs wanted, or the budget is spent
+        self.repaired[location] = (_text_hash(text), *repaired)
+        self._cached_chars += len(repaired[0])
 
     def apply(self, doc: Document) -> None:
-        fixed, steps = repair_text(doc.text, explain=self.explain)
+        cached = self.repaired.pop(doc.location, None)
+        if cached is not None and cached[0] == _text_hash(doc.text):
+            fixed, steps = cached[1], cached[2]
+        else:
+            fixed, steps = repair_text(doc.text, explain=self.explain)
         if fixed != doc.text:
             self.stats["documents_repaired"] += 1
             doc.repairs = steps
@@ -119,14 +147,20 @@ class Pipeline:
         Only the repair the counting needs (no statistics, no rules): the
         second pass prepares the document for real."""
         if self.site_repeats is not None:
-            self.site_repeats.count(doc.source, self.observation(doc))
+            text = doc.text
+            held, repaired = self.observation(doc)
+            self.repair.remember(doc.location, text, repaired)
+            self.site_repeats.count(doc.source, held)
 
-    def observation(self, doc: Document) -> set[int]:
+    def observation(self, doc: Document) -> tuple[set[int], tuple[str, list[str]] | None]:
         """What `observe` counts for a document, without counting it (the
-        part that can run in another process)."""
-        doc.text = repair_text(doc.text)[0]
+        part that can run in another process), and its repair when ftfy
+        changed it (for `RepairStep.remember`)."""
+        fixed, steps = repair_text(doc.text)
+        repaired = (fixed, steps) if fixed != doc.text else None
+        doc.text = fixed
         doc.split_lines()
-        return self.site_repeats.held_hashes(doc)
+        return self.site_repeats.held_hashes(doc), repaired
 
     def run(self, docs: Iterable[Document], counted: bool = False) -> Iterator[Document]:
         """Clean a stream, in input order (see `run_batches`)."""

@@ -265,8 +265,9 @@ class TreeJob(Job):
             if site_repeats is not None:  # pass 1: count lines per site
                 docs = (doc for f in self.files for doc in read_file(f, self.o.read))
                 if workers > 1:
-                    for source, held in observations(self.pipeline, docs, workers):
-                        site_repeats.count(source, held)
+                    for doc, held, repaired in observations(self.pipeline, docs, workers):
+                        self.pipeline.repair.remember(doc.location, doc.text, repaired)
+                        site_repeats.count(doc.source, held)
                 else:
                     for doc in docs:
                         if doc.error is None:
