@@ -123,8 +123,11 @@ class SiteRepeats:
         words of its long lines (the half of `observe` that reads only the
         document, so that it can run anywhere)."""
         held = {h for h in self._line_hashes(doc) if h is not None}
+        source = doc.source
+        # Long lines only: most lines of a page are short, and the count is cheap.
         for key in line_keys(doc):
-            held.update(_near_hashes(doc.source, key))
+            if len(key) >= 2 * NEAR_LINE_MIN_WORDS - 1 and key.count(" ") >= NEAR_LINE_MIN_WORDS - 1:
+                held.update(_near_hashes(source, key, key.count(" ") + 1))
         return held
 
     def count(self, source: str, held: Iterable[int]) -> None:
