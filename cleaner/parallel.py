@@ -15,6 +15,7 @@ is missing the caller falls back to one process.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections import Counter, deque
 from concurrent.futures import ProcessPoolExecutor
 from itertools import islice
@@ -42,8 +43,15 @@ def _counters(pipeline: Pipeline) -> dict[str, Counter]:
     return out
 
 
+def _ignore_interrupts() -> None:
+    """Ctrl-C is the parent's to handle: it stops the workers."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _start_worker() -> None:
-    """A fresh worker starts counting from zero (it inherited the parent's counts)."""
+    """A fresh worker starts counting from zero (it inherited the parent's
+    counts)."""
+    _ignore_interrupts()
     for counter in _counters(_PIPELINE).values():
         counter.clear()
 
@@ -78,7 +86,8 @@ def observations(pipeline: Pipeline, docs: Iterable[Document], workers: int) -> 
     order)."""
     global _PIPELINE
     _PIPELINE = pipeline
-    executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_ignore_interrupts)
     done = False
     try:
         pending: deque = deque()

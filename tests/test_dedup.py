@@ -615,3 +615,17 @@ def test_version_1_index_still_loads(base_docs, tmp_path, monkeypatch):
     assert old.check("new", base_docs[2]) == DuplicateMatch("old2", 1.0, "exact")
     m = old.check("edited", edit_words(base_docs[3], 100))
     assert m is not None and m.duplicate_of == "old3" and m.kind == "near"
+
+
+def test_stored_16_bit_values_give_the_full_signatures_estimate(base_docs):
+    """The index keeps the low 16 bits of each MinHash value; the similarity it
+    reports is still the estimate of the full datasketch signatures (two
+    different values share their low 16 bits with probability 2**-16)."""
+    dd = Deduplicator(DedupConfig(threshold=0.5, containment=0.0))
+    a = base_docs[4]
+    assert dd.check("a", a) is None
+    for k, every in enumerate((15, 25, 40, 90)):
+        edited = edit_words(a, every, tag=f"b{k}")
+        m = dd.check(f"e{k}", edited)
+        full = dd.signature(a).jaccard(dd.signature(edited))
+        assert m is not None and m.duplicate_of == "a" and m.similarity == round(full, 4)
