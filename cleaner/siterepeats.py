@@ -43,7 +43,7 @@ from typing import Iterable
 
 import xxhash
 
-from .dedupview import is_prose
+from .dedupview import PROSE_MIN_WORDS, ends_sentence
 from .document import Document
 from .textnorm import fold_lines, folded_keys
 
@@ -188,9 +188,14 @@ class SiteRepeats:
             if entry is None:  # pruned or never counted: held by this page only
                 total += words
                 continue
-            holders = self._holders(entry, _near_hashes(source, key, words))
-            if holders is None:
+            if entry[0] >= len(entry):
                 continue  # an unlisted page may hold it: no evidence either way
+            if words >= NEAR_LINE_MIN_WORDS:
+                holders = self._holders(entry, _near_hashes(source, key, words))
+                if holders is None:
+                    continue
+            else:  # short lines have no near hashes
+                holders = islice(entry, 1, None)
             total += words
             for page in holders:
                 held[page] = held.get(page, 0) + words
@@ -233,7 +238,8 @@ class SiteRepeats:
             return set()
         words = {}  # prose line -> its words
         for i, line in enumerate(doc.lines):
-            if doc.removed[i] is None and is_prose(line, n := len(line.split())):
+            # is_prose, with the cheap test first: most lines do not end a sentence
+            if doc.removed[i] is None and ends_sentence(line) and (n := len(line.split())) >= PROSE_MIN_WORDS:
                 words[i] = n
         total = sum(words.values())
         if total < PROTECT_MIN_PROSE_WORDS:
