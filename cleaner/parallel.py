@@ -1,16 +1,20 @@
-"""The cleaning pass on several processes, with output identical to one.
+"""Both passes over files on several processes, with the output of one.
 
-Cleaning a document needs the pipeline and, for site repeats, the table the
-counting pass filled; nothing else crosses documents.  So the workers are
-forked after the counting pass and inherit both; the parent reads, sends
-batches of `pipeline.BATCH` documents out (the batches one process would
-make), takes them back in input order and does what must stay in one place:
-the duplicate checks, which depend on input order, and the writing.  At most
-`2 * workers` batches are in flight, so memory does not grow with the input.
-Stage statistics are counted in the workers and added up in the parent.
+Counting pass (`observations`): the workers repair the pages and compute the
+hashes each one holds; the parent counts them in input order, since the
+site-repeat table numbers pages in the order they are counted.
 
-Forking needs the "fork" start method (Linux, and macOS with care); where it
-is missing the caller falls back to one process.
+Cleaning pass (`ParallelCleaner`): cleaning a document needs the pipeline
+and the table the counting pass filled; nothing else crosses documents.  So
+these workers are forked after the counting pass and inherit both.  The
+parent reads, sends out the batches one process would make, takes them back
+in input order and does what must stay in one place: the duplicate checks,
+which depend on input order, and the writing.  Stage statistics are counted
+in the workers and added up in the parent.
+
+At most `2 * workers` batches are in flight, so memory does not grow with
+the input.  Forking needs the "fork" start method (Linux; macOS with care);
+where it is missing the caller stays in one process.
 """
 from __future__ import annotations
 
