@@ -97,7 +97,7 @@ def run(
     side_dir: Optional[Path] = typer.Option(None, help="Folder for _rejected.jsonl/_duplicates.jsonl (default: the output folder)."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML file with any of these options."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved configuration and the files, then exit."),
-    workers: int = typer.Option(1, help="Processes cleaning files and directories (0: one per CPU); same output as 1."),
+    workers: int = typer.Option(1, help="Processes for files and directories, and for streams with --no-site-repeats (0: one per CPU); same output as 1."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or summary on stderr."),
 ):
     """Clean files, directories (mirrored to -o) or stdin (to stdout)."""

@@ -378,18 +378,30 @@ class StreamJob(Job):
             yield text_document(data, "<stdin>", "stdin", "")
 
     def run(self) -> dict:
-        if self.o.workers != 1 and not self.o.quiet:
-            print("cleantext: --workers applies to files and directories; a stream is cleaned in one process",
-                  file=sys.stderr)
+        workers = self.o.workers or os.cpu_count() or 1
+        parallel = None
+        if workers > 1 and fork_available():
+            if self.pipeline.site_repeats is None:  # no window: documents are independent
+                parallel = ParallelCleaner(self.pipeline, workers)
+            elif not self.o.quiet:
+                print("cleantext: a stream with site repeats is cleaned in one process (its look-ahead window "
+                      "counts in input order); --workers applies with --no-site-repeats", file=sys.stderr)
         try:
-            for batch in self.pipeline.run_batches(self.documents(), counted=False):
+            docs = self.documents()
+            batches = parallel.clean(docs) if parallel else self.pipeline.run_batches(docs, counted=False)
+            for batch in batches:
                 self.handle_batch(batch, None)
                 self.progress.update(self.counts["read"], self.counts["bytes"])
+            if parallel is not None:
+                parallel.close()
+                parallel = None
             self.stdout.flush()
             self.finish_side_files()
             if self.dedup is not None and self.o.index is not None:
                 self.dedup.save(self.o.index)
         except BaseException:
+            if parallel is not None:
+                parallel.close(abandon=True)
             self.finish_side_files()
             raise
         summary = self.summary()

@@ -86,3 +86,18 @@ def test_workers_give_the_output_and_statistics_of_one_process(tmp_path):
 def test_workers_must_not_be_negative(tmp_path):
     result = runner.invoke(app, ["run", str(tmp_path), "--workers", "-1"])
     assert result.exit_code == 2 and "--workers" in result.output
+
+
+def test_a_stream_without_site_repeats_is_cleaned_by_workers_too(tmp_path):
+    root = corpus(tmp_path / "in")
+    data = (root / "jsonl" / "pages.jsonl").read_bytes()
+    args = ["run", "-", "-q", "--on-error", "skip", "--side-dir", str(tmp_path / "side"), "--no-site-repeats"]
+    one = runner.invoke(app, args, input=data, catch_exceptions=False)
+    two = runner.invoke(app, args + ["--workers", "2"], input=data, catch_exceptions=False)
+    assert one.exit_code == two.exit_code == 0
+    assert one.stdout_bytes == two.stdout_bytes and one.stdout_bytes.count(b"\n") == 300
+    # With site repeats the look-ahead window counts in input order: one process, and it says so.
+    with_window = runner.invoke(app, ["run", "-", "--workers", "2", "--on-error", "skip", "--side-dir",
+                                      str(tmp_path / "side2")], input=data, catch_exceptions=False)
+    assert with_window.exit_code == 0 and "one process" in with_window.stderr
+    assert with_window.stdout_bytes.count(b"\n") == 300
