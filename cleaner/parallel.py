@@ -4,8 +4,9 @@ Counting pass (`observations`): the workers repair the pages and compute the
 hashes each one holds; the parent counts them in input order, since the
 site-repeat table numbers pages in the order they are counted.
 
-Cleaning pass (`ParallelCleaner`): cleaning a document needs the pipeline
-and the table the counting pass filled; nothing else crosses documents.  So
+Cleaning pass (`ParallelCleaner`; also a stream without site repeats, which
+has no counting): cleaning a document needs the pipeline and the table the
+counting pass filled; nothing else crosses documents.  So
 these workers are forked after the counting pass and inherit both.  The
 parent reads, sends out the batches one process would make, takes them back
 in input order and does what must stay in one place: the duplicate checks,
