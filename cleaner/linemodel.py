@@ -724,8 +724,8 @@ def batch_features(
     dup_later &= has_words
 
     # listing rows: lines of 2+ words sharing their first and last word with
-    # other lines of the document (numbers count as one word): "alkaen € 95.34",
-    # "1328 arvostelut", "Posted on X ... Replies (0)".  Exact copies excluded.
+    # other lines of the document (numbers count as one word): "from € 72.10",
+    # "512 reviews", "Posted on X ... Replies (0)".  Exact copies excluded.
     shape_rep = np.zeros(C)
     if C > 1 and S.shape[0]:
         wk = np.where(digit, np.uint64(0x5EED), hkeys)
