@@ -145,6 +145,9 @@ def run(
         name = type(exc).__name__
         if name in ("IndexFileError", "MissingDependency"):
             _fail(str(exc))
+        if name == "BrokenProcessPool":  # a --workers process was killed (out of memory, a signal)
+            _fail("a worker process died (killed, or out of memory?); nothing was written. "
+                  "Run again with fewer --workers.")
         raise
 
 

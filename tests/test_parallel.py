@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 
 import pytest
@@ -101,3 +102,18 @@ def test_a_stream_without_site_repeats_is_cleaned_by_workers_too(tmp_path):
                                       str(tmp_path / "side2")], input=data, catch_exceptions=False)
     assert with_window.exit_code == 0 and "one process" in with_window.stderr
     assert with_window.stdout_bytes.count(b"\n") == 300
+
+
+def _die(docs):
+    os._exit(1)  # as if the out-of-memory killer took the worker
+
+
+def test_a_worker_that_dies_is_a_clear_error_and_leaves_no_output(tmp_path, monkeypatch):
+    import cleaner.parallel as parallel
+
+    monkeypatch.setattr(parallel, "_clean", _die)
+    root = corpus(tmp_path / "in")
+    result = runner.invoke(app, ["run", str(root), "-o", str(tmp_path / "out"), "-q", "--on-error", "skip",
+                                 "--workers", "2"])
+    assert result.exit_code == 2 and "worker process died" in result.output
+    assert not (tmp_path / "out").exists()
