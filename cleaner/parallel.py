@@ -19,6 +19,7 @@ where it is missing the caller stays in one process.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import signal
 from collections import Counter, deque
@@ -32,6 +33,20 @@ from .pipeline import BATCH, Pipeline
 __all__ = ["ParallelCleaner", "fork_available", "observations"]
 
 _PIPELINE: Pipeline | None = None  # set in the parent before forking; the workers' copy cleans
+
+
+def _fork_pool(workers: int, initializer) -> ProcessPoolExecutor:
+    """A pool of forked workers.  gc.freeze() first: the collector would
+    otherwise write to every object it scans in the children, copying the
+    pages they share with the parent (the site-repeat table above all).
+    `_close_pool` unfreezes."""
+    gc.freeze()
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=initializer)
+
+
+def _close_pool(executor: ProcessPoolExecutor, abandon: bool) -> None:
+    executor.shutdown(wait=not abandon, cancel_futures=abandon)
+    gc.unfreeze()
 
 
 def fork_available() -> bool:
@@ -91,8 +106,7 @@ def observations(pipeline: Pipeline, docs: Iterable[Document], workers: int) -> 
     order)."""
     global _PIPELINE
     _PIPELINE = pipeline
-    executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                   initializer=_ignore_interrupts)
+    executor = _fork_pool(workers, _ignore_interrupts)
     done = False
     try:
         pending: deque = deque()
@@ -109,7 +123,7 @@ def observations(pipeline: Pipeline, docs: Iterable[Document], workers: int) -> 
                 done = True
                 return
     finally:
-        executor.shutdown(wait=done, cancel_futures=not done)
+        _close_pool(executor, abandon=not done)
 
 
 class ParallelCleaner:
@@ -122,8 +136,7 @@ class ParallelCleaner:
         self.pipeline = pipeline
         self.workers = workers
         _PIPELINE = pipeline
-        self.executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                            initializer=_start_worker)
+        self.executor = _fork_pool(workers, _start_worker)
 
     def clean(self, docs: Iterable[Document]) -> Iterator[list[Document]]:
         pending: deque = deque()
@@ -148,4 +161,4 @@ class ParallelCleaner:
     def close(self, abandon: bool = False) -> None:
         """Stop the workers; `abandon` (an error or an interrupt): without
         waiting for batches nobody will read."""
-        self.executor.shutdown(wait=not abandon, cancel_futures=abandon)
+        _close_pool(self.executor, abandon)
