@@ -65,12 +65,16 @@ def main_block(lines: list[str]) -> tuple[int, int, list[bool]]:
 
 
 def dedup_view(text: str) -> str:
-    """The main prose block of `text` (lines joined by newlines)."""
+    """The main prose block of `text` (lines joined by newlines), or `text`
+    itself when it holds too little prose for a block."""
     lines = [line for line in text.split("\n") if line.strip()]
     if not lines:
         return ""
     start, end, prose = main_block(lines)
     block = [line for line, p in zip(lines[start:end], prose[start:end]) if p]
     if sum(len(line.split()) for line in block) < MIN_VIEW_WORDS:
-        return "\n".join(lines)  # too little prose to trust a block: hash everything
+        # Too little prose to trust a block: hash everything.  The text itself,
+        # not its lines rejoined (the same tokens), so that a caller can see
+        # the body is the whole text and hash it once.
+        return text
     return "\n".join(block)

@@ -35,13 +35,35 @@ __all__ = ["ParallelCleaner", "fork_available", "observations"]
 _PIPELINE: Pipeline | None = None  # set in the parent before forking; the workers' copy cleans
 
 
-def _fork_pool(workers: int, initializer) -> ProcessPoolExecutor:
-    """A pool of forked workers.  gc.freeze() first: the collector would
-    otherwise write to every object it scans in the children, copying the
-    pages they share with the parent (the site-repeat table above all).
-    `_close_pool` unfreezes."""
+def _fork_pool(pipeline: Pipeline, workers: int, initializer) -> ProcessPoolExecutor:
+    """A pool of workers forked with `pipeline` as theirs.  gc.freeze() first:
+    the collector would otherwise write to every object it scans in the
+    children, copying the pages they share with the parent (the site-repeat
+    table above all).  `_close_pool` unfreezes."""
+    global _PIPELINE
+    _PIPELINE = pipeline
     gc.freeze()
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=initializer)
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def _in_order(executor: ProcessPoolExecutor, work, batches: Iterable[list], payload, workers: int) -> Iterator[tuple]:
+    """(batch, work(payload(batch))) in input order, at most 2 * workers
+    batches in flight."""
+    pending: deque = deque()
+    for batch in batches:
+        pending.append((batch, executor.submit(work, payload(batch))))
+        if len(pending) >= 2 * workers:
+            sent, future = pending.popleft()
+            yield sent, future.result()
+    while pending:
+        sent, future = pending.popleft()
+        yield sent, future.result()
 
 
 def _close_pool(executor: ProcessPoolExecutor, abandon: bool) -> None:
@@ -94,6 +116,10 @@ def _clean(docs: list[Document]) -> tuple[list[Document], dict[str, dict]]:
     return docs, counts
 
 
+def _texts_and_sources(docs: list[Document]) -> list[tuple[str, str]]:
+    return [(doc.text, doc.source) for doc in docs]  # all a worker needs to count
+
+
 def _observe(items: list[tuple[str, str]]) -> list[tuple]:
     """In a worker: `Pipeline.observation` of (text, source) pairs."""
     return [_PIPELINE.observation(Document(id="", text=text, source=source)) for text, source in items]
@@ -104,24 +130,14 @@ def observations(pipeline: Pipeline, docs: Iterable[Document], workers: int) -> 
     order, computed by `workers` forked processes: the counting pass without
     the counting, which stays in the caller (pages are numbered in input
     order)."""
-    global _PIPELINE
-    _PIPELINE = pipeline
-    executor = _fork_pool(workers, _ignore_interrupts)
+    executor = _fork_pool(pipeline, workers, _ignore_interrupts)
     done = False
     try:
-        pending: deque = deque()
-        it = (doc for doc in docs if doc.error is None)
-        while True:
-            batch = list(islice(it, BATCH))
-            if batch:
-                pending.append((executor.submit(_observe, [(d.text, d.source) for d in batch]), batch))
-            if pending and (not batch or len(pending) >= 2 * workers):
-                future, sent = pending.popleft()
-                for doc, (held, repaired) in zip(sent, future.result()):
-                    yield doc, held, repaired
-            if not batch and not pending:
-                done = True
-                return
+        readable = _batches((doc for doc in docs if doc.error is None), BATCH)
+        for batch, results in _in_order(executor, _observe, readable, _texts_and_sources, workers):
+            for doc, (held, repaired) in zip(batch, results):
+                yield doc, held, repaired
+        done = True
     finally:
         _close_pool(executor, abandon=not done)
 
@@ -132,24 +148,14 @@ class ParallelCleaner:
     pass; `close()` it at the end."""
 
     def __init__(self, pipeline: Pipeline, workers: int):
-        global _PIPELINE
         self.pipeline = pipeline
         self.workers = workers
-        _PIPELINE = pipeline
-        self.executor = _fork_pool(workers, _start_worker)
+        self.executor = _fork_pool(pipeline, workers, _start_worker)
 
     def clean(self, docs: Iterable[Document]) -> Iterator[list[Document]]:
-        pending: deque = deque()
-        it = iter(docs)
         size = max(1, min(BATCH, self.pipeline.options.window))  # as run_batches
-        while True:
-            batch = list(islice(it, size))
-            if batch:
-                pending.append(self.executor.submit(_clean, batch))
-            if pending and (not batch or len(pending) >= 2 * self.workers):
-                yield self._collect(pending.popleft().result())
-            if not batch and not pending:
-                return
+        for _, result in _in_order(self.executor, _clean, _batches(docs, size), lambda batch: batch, self.workers):
+            yield self._collect(result)
 
     def _collect(self, result: tuple[list[Document], dict[str, dict]]) -> list[Document]:
         docs, counts = result

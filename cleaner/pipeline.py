@@ -147,20 +147,25 @@ class Pipeline:
         Only the repair the counting needs (no statistics, no rules): the
         second pass prepares the document for real."""
         if self.site_repeats is not None:
-            text = doc.text
-            held, repaired = self.observation(doc)
-            self.repair.remember(doc.location, text, repaired)
-            self.site_repeats.count(doc.source, held)
+            location, source, text = doc.location, doc.source, doc.text
+            self.count_observation(location, source, text, *self.observation(doc))
 
     def observation(self, doc: Document) -> tuple[set[int], tuple[str, list[str]] | None]:
         """What `observe` counts for a document, without counting it (the
         part that can run in another process), and its repair when ftfy
-        changed it (for `RepairStep.remember`)."""
+        changed it (for `RepairStep.remember`).  Repairs and splits `doc`."""
         fixed, steps = repair_text(doc.text)
         repaired = (fixed, steps) if fixed != doc.text else None
         doc.text = fixed
         doc.split_lines()
         return self.site_repeats.held_hashes(doc), repaired
+
+    def count_observation(self, location: str, source: str, text: str, held: set[int],
+                          repaired: tuple[str, list[str]] | None) -> None:
+        """The half of `observe` that stays in this process, in input order:
+        count the page, keep its repair for the second pass (`text`: as read)."""
+        self.repair.remember(location, text, repaired)
+        self.site_repeats.count(source, held)
 
     def run(self, docs: Iterable[Document], counted: bool = False) -> Iterator[Document]:
         """Clean a stream, in input order (see `run_batches`)."""

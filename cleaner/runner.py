@@ -60,7 +60,7 @@ class RunOptions:
     stats: Path | None = None
     side_dir: Path | None = None
     quiet: bool = False
-    workers: int = 1  # processes for the cleaning pass of files (0: one per CPU)
+    workers: int = 1  # processes for files, and streams without site repeats (0: one per CPU)
     read: ReadOptions = field(default_factory=ReadOptions)
     clean: CleanOptions = field(default_factory=CleanOptions)
 
@@ -112,6 +112,11 @@ class Job:
         self.locations: dict[str, str] = {}  # representative id -> path, for text corpora
         self.progress = Progress(not options.quiet)
         self.started = time.perf_counter()
+
+    def processes(self) -> int:
+        """How many processes clean: --workers (0: one per CPU), 1 without fork."""
+        workers = self.o.workers or os.cpu_count() or 1
+        return workers if workers > 1 and fork_available() else 1
 
     # -- per document --------------------------------------------------------
     def handle_batch(self, docs: list[Document], sink) -> None:
@@ -258,16 +263,12 @@ class TreeJob(Job):
         self.tree = tree
         parallel = None
         try:
-            workers = self.o.workers or os.cpu_count() or 1
-            if workers > 1 and not fork_available():
-                workers = 1
-            site_repeats = self.pipeline.site_repeats
-            if site_repeats is not None:  # pass 1: count lines per site
+            workers = self.processes()
+            if self.pipeline.site_repeats is not None:  # pass 1: count lines per site
                 docs = (doc for f in self.files for doc in read_file(f, self.o.read))
                 if workers > 1:
                     for doc, held, repaired in observations(self.pipeline, docs, workers):
-                        self.pipeline.repair.remember(doc.location, doc.text, repaired)
-                        site_repeats.count(doc.source, held)
+                        self.pipeline.count_observation(doc.location, doc.source, doc.text, held, repaired)
                 else:
                     for doc in docs:
                         if doc.error is None:
@@ -378,9 +379,9 @@ class StreamJob(Job):
             yield text_document(data, "<stdin>", "stdin", "")
 
     def run(self) -> dict:
-        workers = self.o.workers or os.cpu_count() or 1
+        workers = self.processes()
         parallel = None
-        if workers > 1 and fork_available():
+        if workers > 1:
             if self.pipeline.site_repeats is None:  # no window: documents are independent
                 parallel = ParallelCleaner(self.pipeline, workers)
             elif not self.o.quiet:

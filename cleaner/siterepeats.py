@@ -38,7 +38,7 @@ within about max_entries x 200 bytes (5M entries: ~1 GB).
 from __future__ import annotations
 
 from collections import Counter
-from itertools import islice
+from itertools import chain, islice
 from typing import Iterable
 
 import xxhash
@@ -73,10 +73,11 @@ def _hash(text: str) -> int:
     return xxhash.xxh3_64_intdigest(text.encode("utf-8", "surrogatepass"))
 
 
-def _near_hashes(source: str, key: str, words: int | None = None) -> tuple[int, ...]:
-    """Table hashes of a line's first and last words (none for short lines;
-    `words`: the key's word count, when known)."""
-    if (key.count(" ") + 1 if words is None else words) < NEAR_LINE_MIN_WORDS:
+def _near_hashes(source: str, key: str) -> tuple[int, ...]:
+    """Table hashes of a long line's first and last words (one space between
+    words in a key: a line of NEAR_LINE_MIN_WORDS words has at least twice
+    as many characters, less one; the length is tested first, it is cheaper)."""
+    if len(key) < 2 * NEAR_LINE_MIN_WORDS - 1 or key.count(" ") < NEAR_LINE_MIN_WORDS - 1:
         return ()
     parts = key.split(" ")
     return (_hash(f"{source}\x01{' '.join(parts[:NEAR_LINE_WORDS])}"),
@@ -114,6 +115,15 @@ class SiteRepeats:
             doc.scratch["line_hashes"] = hashes
         return hashes
 
+    def _near_line_hashes(self, doc: Document) -> list[tuple[int, ...]]:
+        """_near_hashes of every line, computed once per document (a stream
+        counts a document, then cleans it)."""
+        near = doc.scratch.get("near_hashes")
+        if near is None:
+            source = doc.source
+            near = doc.scratch["near_hashes"] = [_near_hashes(source, key) for key in line_keys(doc)]
+        return near
+
     def observe(self, doc: Document) -> None:
         """Count the document's lines (first pass, or entering the window)."""
         self.count(doc.source, self.held_hashes(doc))
@@ -123,11 +133,7 @@ class SiteRepeats:
         words of its long lines (the half of `observe` that reads only the
         document, so that it can run anywhere)."""
         held = {h for h in self._line_hashes(doc) if h is not None}
-        source = doc.source
-        # Long lines only: most lines of a page are short, and the count is cheap.
-        for key in line_keys(doc):
-            if len(key) >= 2 * NEAR_LINE_MIN_WORDS - 1 and key.count(" ") >= NEAR_LINE_MIN_WORDS - 1:
-                held.update(_near_hashes(source, key, key.count(" ") + 1))
+        held.update(chain.from_iterable(self._near_line_hashes(doc)))
         return held
 
     def count(self, source: str, held: Iterable[int]) -> None:
@@ -178,10 +184,9 @@ class SiteRepeats:
         Lines the in-document rules removed already are not counted: a copy
         that lost its "Read also" links or its share buttons (or was cleaned
         already) is still a copy."""
-        source = doc.source
         total = 0
         held: dict[int, int] = {}
-        for key, entry, removal in zip(line_keys(doc), entries, doc.removed):
+        for key, entry, removal, near in zip(line_keys(doc), entries, doc.removed, self._near_line_hashes(doc)):
             if not key or removal is not None:
                 continue
             words = key.count(" ") + 1
@@ -190,11 +195,11 @@ class SiteRepeats:
                 continue
             if entry[0] >= len(entry):
                 continue  # an unlisted page may hold it: no evidence either way
-            if words >= NEAR_LINE_MIN_WORDS:
-                holders = self._holders(entry, _near_hashes(source, key, words))
+            if near:
+                holders = self._holders(entry, near)
                 if holders is None:
                     continue
-            else:  # short lines have no near hashes
+            else:  # a short line
                 holders = islice(entry, 1, None)
             total += words
             for page in holders:
