@@ -126,7 +126,7 @@ def _observe(items: list[tuple[str, str]]) -> list[tuple]:
 
 
 def observations(pipeline: Pipeline, docs: Iterable[Document], workers: int) -> Iterator[tuple]:
-    """(document, table hashes, repair) of the readable documents, in input
+    """(document, `PageLines`, repair) of the readable documents, in input
     order, computed by `workers` forked processes: the counting pass without
     the counting, which stays in the caller (pages are numbered in input
     order)."""
@@ -135,8 +135,8 @@ def observations(pipeline: Pipeline, docs: Iterable[Document], workers: int) -> 
     try:
         readable = _batches((doc for doc in docs if doc.error is None), BATCH)
         for batch, results in _in_order(executor, _observe, readable, _texts_and_sources, workers):
-            for doc, (held, repaired) in zip(batch, results):
-                yield doc, held, repaired
+            for doc, (page_lines, repaired) in zip(batch, results):
+                yield doc, page_lines, repaired
         done = True
     finally:
         _close_pool(executor, abandon=not done)

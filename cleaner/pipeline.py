@@ -13,13 +13,16 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import xxhash
 
 from .document import Document
 from .linerules import LineRules
 from .repair import repair_text
+
+if TYPE_CHECKING:
+    from .siterepeats import PageLines
 
 
 # Documents finished together (the line model's numpy calls are per batch).
@@ -150,7 +153,7 @@ class Pipeline:
             location, source, text = doc.location, doc.source, doc.text
             self.count_observation(location, source, text, *self.observation(doc))
 
-    def observation(self, doc: Document) -> tuple[set[int], tuple[str, list[str]] | None]:
+    def observation(self, doc: Document) -> tuple[PageLines, tuple[str, list[str]] | None]:
         """What `observe` counts for a document, without counting it (the
         part that can run in another process), and its repair when ftfy
         changed it (for `RepairStep.remember`).  Repairs and splits `doc`."""
@@ -158,14 +161,14 @@ class Pipeline:
         repaired = (fixed, steps) if fixed != doc.text else None
         doc.text = fixed
         doc.split_lines()
-        return self.site_repeats.held_hashes(doc), repaired
+        return self.site_repeats.page_lines(doc), repaired
 
-    def count_observation(self, location: str, source: str, text: str, held: set[int],
+    def count_observation(self, location: str, source: str, text: str, page_lines: PageLines,
                           repaired: tuple[str, list[str]] | None) -> None:
         """The half of `observe` that stays in this process, in input order:
         count the page, keep its repair for the second pass (`text`: as read)."""
         self.repair.remember(location, text, repaired)
-        self.site_repeats.count(source, held)
+        self.site_repeats.count(source, page_lines)
 
     def run(self, docs: Iterable[Document], counted: bool = False) -> Iterator[Document]:
         """Clean a stream, in input order (see `run_batches`)."""

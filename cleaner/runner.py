@@ -267,8 +267,8 @@ class TreeJob(Job):
             if self.pipeline.site_repeats is not None:  # pass 1: count lines per site
                 docs = (doc for f in self.files for doc in read_file(f, self.o.read))
                 if workers > 1:
-                    for doc, held, repaired in observations(self.pipeline, docs, workers):
-                        self.pipeline.count_observation(doc.location, doc.source, doc.text, held, repaired)
+                    for doc, page_lines, repaired in observations(self.pipeline, docs, workers):
+                        self.pipeline.count_observation(doc.location, doc.source, doc.text, page_lines, repaired)
                 else:
                     for doc in docs:
                         if doc.error is None:

@@ -16,8 +16,12 @@ The test counts missing words, not a share, on purpose: another article in
 the same long template holds the whole template but misses all of D's own
 paragraphs, however small a share of the page they are; a copy misses only
 the few lines an editor touched.  An edited line still counts as held when X
-holds a line with the same first or last five words (`NEAR_LINE_WORDS`).  A
-line of D is then repeated when pages that are not copies of D hold it.
+holds a line with the same first or last five words (`NEAR_LINE_WORDS`).  The
+test runs both ways: X's own prose lines that D does not hold must add up to
+few words too, or a short article in a long template would take every other
+article of its site for a copy of itself (they miss only its few lines) and
+keep the whole template.  A line of D is then repeated when pages that are
+not copies of D hold it.
 
 Judging at cleaning time, with the counts of the whole pass (or of the
 look-ahead window on a stream), means the first page of a site is judged
@@ -33,13 +37,15 @@ of `NEAR_LINE_MIN_WORDS` words or more (its first and last words): the number
 of pages holding it and the ordinals of the first `MAX_PAGES` of them.  Past
 `max_entries` entries, the entries held by a single page are dropped (they
 are the bulk, and a line seen once is no evidence yet); the table then stays
-within about max_entries x 200 bytes (5M entries: ~1 GB).
+within about max_entries x 200 bytes (5M entries: ~1 GB).  Plus 4 bytes per
+page for its word count, for the last `MAX_PAGE_WORDS` pages (64 MB).
 """
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from itertools import chain, islice
-from typing import Iterable
+from typing import NamedTuple
 
 import xxhash
 
@@ -53,6 +59,7 @@ from .textnorm import fold_lines, folded_keys
 COPY_MAX_MISSING_WORDS = 60
 # ... and fewer than this share of D's words, so that on short pages another
 # article (whose own paragraphs are under 60 words) is not taken for a copy.
+# Both bounds apply the other way too: X's lines that D does not hold.
 COPY_MAX_MISSING_SHARE = 0.3
 # Lines of at least NEAR_LINE_MIN_WORDS words are also indexed by their first
 # and by their last NEAR_LINE_WORDS words, so that a line with a word changed
@@ -67,6 +74,9 @@ MAX_PAGES = 8
 # SiteRepeats._protected_prose.
 PROTECT_REPEATED_SHARE = 0.8
 PROTECT_MIN_PROSE_WORDS = 20
+# Word counts kept for the copy test's second half: the most recent pages
+# (4 bytes each; 64 MB).
+MAX_PAGE_WORDS = 1 << 24
 
 
 def _hash(text: str) -> int:
@@ -82,6 +92,25 @@ def _near_hashes(source: str, key: str) -> tuple[int, ...]:
     parts = key.split(" ")
     return (_hash(f"{source}\x01{' '.join(parts[:NEAR_LINE_WORDS])}"),
             _hash(f"{source}\x02{' '.join(parts[-NEAR_LINE_WORDS:])}"))
+
+
+def _prose_words(key: str, line: str) -> int:
+    """Words of a line that reads like article prose, else 0: what the copy
+    test's second half weighs.  Another article's body is prose; the lines a
+    raw copy has and a cleaned copy lost ("Read also" links, share prompts,
+    menus) are not."""
+    if not ends_sentence(line):
+        return 0
+    words = key.count(" ") + 1
+    return words if words >= PROSE_MIN_WORDS else 0
+
+
+class PageLines(NamedTuple):
+    """What the table learns of a page: its table hashes, and the words of
+    its distinct prose lines (for the second half of the copy test)."""
+
+    hashes: set[int]
+    words: int
 
 
 def line_keys(doc: Document) -> list[str]:
@@ -104,6 +133,8 @@ class SiteRepeats:
         # table hash -> [pages holding it, ordinals of the first MAX_PAGES of them]
         self.table: dict[int, list[int]] = {}
         self.pages = 0
+        self.page_words = array("I")  # words of the distinct lines of pages page_base...
+        self.page_base = 0
         self.source_docs: Counter = Counter()
         self.stats: Counter = Counter()
 
@@ -126,24 +157,34 @@ class SiteRepeats:
 
     def observe(self, doc: Document) -> None:
         """Count the document's lines (first pass, or entering the window)."""
-        self.count(doc.source, self.held_hashes(doc))
+        self.count(doc.source, self.page_lines(doc))
 
-    def held_hashes(self, doc: Document) -> set[int]:
-        """The table hashes of a document: its lines, and the first and last
-        words of its long lines (the half of `observe` that reads only the
-        document, so that it can run anywhere)."""
-        held = {h for h in self._line_hashes(doc) if h is not None}
+    def page_lines(self, doc: Document) -> PageLines:
+        """The table hashes of a document (its lines, and the first and last
+        words of its long lines) and the words of its distinct prose lines:
+        the half of `observe` that reads only the document, so that it can
+        run anywhere."""
+        held = set()
+        words = 0
+        for h, key, line in zip(self._line_hashes(doc), line_keys(doc), doc.lines):
+            if h is not None and h not in held:
+                held.add(h)
+                words += _prose_words(key, line)
         held.update(chain.from_iterable(self._near_line_hashes(doc)))
-        return held
+        return PageLines(held, words)
 
-    def count(self, source: str, held: Iterable[int]) -> None:
-        """Count a page of `source` holding the table hashes `held`; pages are
-        numbered in the order they are counted."""
+    def count(self, source: str, page_lines: PageLines) -> None:
+        """Count a page of `source`; pages are numbered in the order they are
+        counted."""
         page = self.pages
         self.pages += 1
+        self.page_words.append(min(page_lines.words, 0xFFFFFFFF))
+        if len(self.page_words) > MAX_PAGE_WORDS:  # forget the older half (a stream has no end)
+            del self.page_words[: MAX_PAGE_WORDS // 2]
+            self.page_base += MAX_PAGE_WORDS // 2
         self.source_docs[source] += 1
         table = self.table
-        for h in held:
+        for h in page_lines.hashes:
             entry = table.get(h)
             if entry is None:
                 table[h] = [1, page]
@@ -179,33 +220,56 @@ class SiteRepeats:
 
     def _copies(self, doc: Document, entries: list[list[int] | None]) -> set[int]:
         """The pages that miss at most COPY_MAX_MISSING_WORDS words (and
-        COPY_MAX_MISSING_SHARE) of the document, the document itself among them.
+        COPY_MAX_MISSING_SHARE) of the document, and whose own prose the
+        document misses within the same bounds; the document itself among them.
 
-        Lines the in-document rules removed already are not counted: a copy
-        that lost its "Read also" links or its share buttons (or was cleaned
-        already) is still a copy."""
+        Lines the in-document rules removed already are not counted as
+        missing: a copy that lost its "Read also" links or its share buttons
+        (or was cleaned already) is still a copy."""
         total = 0
-        held: dict[int, int] = {}
-        for key, entry, removal, near in zip(line_keys(doc), entries, doc.removed, self._near_line_hashes(doc)):
-            if not key or removal is not None:
+        held: dict[int, int] = {}  # page -> words of the document's kept lines it holds
+        shared: dict[int, int] = {}  # page -> _prose_words of the document's distinct lines it holds
+        unlisted = 0  # _prose_words of distinct lines whose holders are not all listed
+        seen: set[int] = set()
+        for key, line, h, entry, removal, near in zip(line_keys(doc), doc.lines, self._line_hashes(doc), entries,
+                                                      doc.removed, self._near_line_hashes(doc)):
+            if not key:
                 continue
             words = key.count(" ") + 1
+            prose = _prose_words(key, line) if h not in seen else 0
+            seen.add(h)
             if entry is None:  # pruned or never counted: held by this page only
-                total += words
+                if removal is None:
+                    total += words
                 continue
-            if entry[0] >= len(entry):
-                continue  # an unlisted page may hold it: no evidence either way
             if near:
                 holders = self._holders(entry, near)
-                if holders is None:
-                    continue
             else:  # a short line
-                holders = islice(entry, 1, None)
-            total += words
-            for page in holders:
-                held[page] = held.get(page, 0) + words
+                holders = None if entry[0] >= len(entry) else entry[1:]
+            if holders is None:  # an unlisted page may hold it: no evidence either way
+                unlisted += prose
+                continue
+            if removal is None:
+                total += words
+                for page in holders:
+                    held[page] = held.get(page, 0) + words
+            if prose:
+                for page in holders:
+                    shared[page] = shared.get(page, 0) + prose
         most = min(COPY_MAX_MISSING_WORDS, COPY_MAX_MISSING_SHARE * total)
-        return {page for page, words in held.items() if total - words <= most}
+        page_words, base = self.page_words, self.page_base
+        copies = set()
+        for page, words in held.items():
+            if total - words > most:
+                continue
+            # The other way: the page's own lines that this document lacks.
+            # (Pages counted too long ago on a stream are judged one way.)
+            if page >= base:
+                own = page_words[page - base]
+                if own - shared.get(page, 0) - unlisted > min(COPY_MAX_MISSING_WORDS, COPY_MAX_MISSING_SHARE * own):
+                    continue
+            copies.add(page)
+        return copies
 
     def _holders(self, entry: list[int], near_hashes) -> list[int] | set[int] | None:
         """The pages holding a line exactly or nearly; None when some of them

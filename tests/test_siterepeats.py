@@ -112,6 +112,18 @@ def test_two_articles_in_one_long_template_lose_the_template():
         assert out[doc_id].cleaned_text().splitlines() == paragraphs(topic, 3)
 
 
+def test_a_short_article_does_not_take_longer_ones_for_its_copies():
+    # Every other page holds all of the short page's lines but one paragraph, so one way the
+    # others look like copies of it; the test runs both ways: they have bodies of their own.
+    links = [f"Most read story number {n} of the week in town" for n in range(20)]
+    short = paragraphs("harbour", 1)
+    out = run([site_page("short", short, links), site_page("long-1", paragraphs("orchard", 5), links),
+               site_page("long-2", paragraphs("railway", 5), links)])
+    for doc_id, body in (("short", short), ("long-1", paragraphs("orchard", 5))):
+        assert out[doc_id].cleaned_text().splitlines() == body
+        assert links[0] in removed_by_repeats(out[doc_id])
+
+
 def test_an_edited_copy_is_a_copy():
     body = paragraphs("harbour", 6)
     edited = list(body)
