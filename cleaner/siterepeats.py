@@ -45,7 +45,7 @@ from __future__ import annotations
 from array import array
 from collections import Counter
 from itertools import chain, islice
-from typing import NamedTuple
+from typing import Iterable, NamedTuple
 
 import xxhash
 
@@ -59,8 +59,11 @@ from .textnorm import fold_lines, folded_keys
 COPY_MAX_MISSING_WORDS = 60
 # ... and fewer than this share of D's words, so that on short pages another
 # article (whose own paragraphs are under 60 words) is not taken for a copy.
-# Both bounds apply the other way too: X's lines that D does not hold.
+# Both bounds apply the other way too: X's prose lines that D does not hold.
+# And X is a copy anyway when it holds this share of D's own lines (a heavier
+# edit; see _own_lines_held).
 COPY_MAX_MISSING_SHARE = 0.3
+COPY_MIN_OWN_SHARE = 0.5
 # Lines of at least NEAR_LINE_MIN_WORDS words are also indexed by their first
 # and by their last NEAR_LINE_WORDS words, so that a line with a word changed
 # in the middle, or at one end, is still held by the page that changed it.
@@ -103,6 +106,27 @@ def _prose_words(key: str, line: str) -> int:
         return 0
     words = key.count(" ") + 1
     return words if words >= PROSE_MIN_WORDS else 0
+
+
+def _own_lines_held(kept_lines: list[tuple[int, str, str, Iterable[int]]], alone: list[tuple[str, str]]) -> dict[int, bool]:
+    """For each page, whether it holds at least COPY_MIN_OWN_SHARE of a
+    document's own prose (in words): its prose lines that fewer pages hold
+    than its most widely held lines (the template's).  An edit that adds or
+    rewords a paragraph or two fails the second half of the copy test but
+    still holds the article's own lines; another article in the same
+    template holds only the template.
+
+    `kept_lines`: (pages holding it, key, line, listed holders); `alone`:
+    (key, line) of the lines no other page holds."""
+    top = max((count for count, _, _, _ in kept_lines), default=0)
+    own = sum(_prose_words(key, line) for key, line in alone)
+    held: dict[int, int] = {}
+    for count, key, line, holders in kept_lines:
+        if count < top and (words := _prose_words(key, line)):
+            own += words
+            for page in holders:
+                held[page] = held.get(page, 0) + words
+    return {page: words >= COPY_MIN_OWN_SHARE * own for page, words in held.items()} if own else {}
 
 
 class PageLines(NamedTuple):
@@ -230,6 +254,8 @@ class SiteRepeats:
         held: dict[int, int] = {}  # page -> words of the document's kept lines it holds
         shared: dict[int, int] = {}  # page -> _prose_words of the document's distinct lines it holds
         unlisted = 0  # _prose_words of distinct lines whose holders are not all listed
+        kept_lines: list[tuple[int, str, str, Iterable[int]]] = []  # for _own_lines_held
+        alone: list[tuple[str, str]] = []  # kept lines no other page holds
         seen: set[int] = set()
         for key, line, h, entry, removal, near in zip(line_keys(doc), doc.lines, self._line_hashes(doc), entries,
                                                       doc.removed, self._near_line_hashes(doc)):
@@ -241,6 +267,7 @@ class SiteRepeats:
             if entry is None:  # pruned or never counted: held by this page only
                 if removal is None:
                     total += words
+                    alone.append((key, line))
                 continue
             if near:
                 holders = self._holders(entry, near)
@@ -251,6 +278,7 @@ class SiteRepeats:
                 continue
             if removal is None:
                 total += words
+                kept_lines.append((entry[0], key, line, holders))
                 for page in holders:
                     held[page] = held.get(page, 0) + words
             if prose:
@@ -259,15 +287,20 @@ class SiteRepeats:
         most = min(COPY_MAX_MISSING_WORDS, COPY_MAX_MISSING_SHARE * total)
         page_words, base = self.page_words, self.page_base
         copies = set()
+        holds_own = None
         for page, words in held.items():
             if total - words > most:
                 continue
-            # The other way: the page's own lines that this document lacks.
-            # (Pages counted too long ago on a stream are judged one way.)
+            # The other way: the page's own prose that this document lacks,
+            # unless it holds most of this document's own lines.  (Pages
+            # counted too long ago on a stream are judged one way.)
             if page >= base:
                 own = page_words[page - base]
                 if own - shared.get(page, 0) - unlisted > min(COPY_MAX_MISSING_WORDS, COPY_MAX_MISSING_SHARE * own):
-                    continue
+                    if holds_own is None:
+                        holds_own = _own_lines_held(kept_lines, alone)
+                    if not holds_own.get(page, False):
+                        continue
             copies.add(page)
         return copies
 

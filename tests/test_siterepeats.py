@@ -1,6 +1,8 @@
 """Cross-document repeated lines: thresholds, sources, copies, memory bound, windows."""
 from __future__ import annotations
 
+import pytest
+
 from cleaner import CleanOptions, Document, Pipeline
 from cleaner.siterepeats import SiteRepeats
 
@@ -112,16 +114,42 @@ def test_two_articles_in_one_long_template_lose_the_template():
         assert out[doc_id].cleaned_text().splitlines() == paragraphs(topic, 3)
 
 
+LINKS = [f"Most read story number {n} of the week in town" for n in range(20)]  # a template without prose
+
+
 def test_a_short_article_does_not_take_longer_ones_for_its_copies():
     # Every other page holds all of the short page's lines but one paragraph, so one way the
     # others look like copies of it; the test runs both ways: they have bodies of their own.
-    links = [f"Most read story number {n} of the week in town" for n in range(20)]
     short = paragraphs("harbour", 1)
-    out = run([site_page("short", short, links), site_page("long-1", paragraphs("orchard", 5), links),
-               site_page("long-2", paragraphs("railway", 5), links)])
+    out = run([site_page("short", short, LINKS), site_page("long-1", paragraphs("orchard", 5), LINKS),
+               site_page("long-2", paragraphs("railway", 5), LINKS)])
     for doc_id, body in (("short", short), ("long-1", paragraphs("orchard", 5))):
         assert out[doc_id].cleaned_text().splitlines() == body
-        assert links[0] in removed_by_repeats(out[doc_id])
+        assert LINKS[0] in removed_by_repeats(out[doc_id])
+
+
+def original_and_edit_that_adds_paragraphs():
+    body, own, added = paragraphs("harbour", 6), paragraphs("glacier", 2), paragraphs("vineyard", 4)
+    out = run([site_page("original", body + own, LINKS), site_page("edit", body + added, LINKS),
+               site_page("other-1", paragraphs("orchard", 3), LINKS), site_page("other-2", paragraphs("railway", 3), LINKS)])
+    return out, body, own, added
+
+
+def test_an_edit_that_adds_paragraphs_does_not_vote_against_the_original():
+    # The edit adds 80 words of its own (so the second half of the copy test fails for it), but
+    # it holds most of the original's own lines, which the other articles of the site do not.
+    out, body, own, added = original_and_edit_that_adds_paragraphs()
+    assert out["original"].cleaned_text().splitlines() == body + own
+    assert all(line in out["edit"].cleaned_text() for line in added)
+    assert LINKS[0] in removed_by_repeats(out["original"])
+
+
+@pytest.mark.xfail(reason="known limit: seen from the edit, the original misses its 80 added words, so the "
+                          "first half of the copy test fails and the lines they share count as repeated",
+                   strict=True)
+def test_an_edit_that_adds_paragraphs_keeps_what_it_shares_with_the_original():
+    out, body, own, added = original_and_edit_that_adds_paragraphs()
+    assert out["edit"].cleaned_text().splitlines() == body + added
 
 
 def test_an_edited_copy_is_a_copy():
