@@ -20,8 +20,10 @@ holds a line with the same first or last five words (`NEAR_LINE_WORDS`).  The
 test runs both ways: X's own prose lines that D does not hold must add up to
 few words too, or a short article in a long template would take every other
 article of its site for a copy of itself (they miss only its few lines) and
-keep the whole template.  A line of D is then repeated when pages that are
-not copies of D hold it.
+keep the whole template; unless X holds most of D's own prose (the lines
+fewer pages hold than D's template lines), as an edit that added a paragraph
+does.  A line of D is then repeated when pages that are not copies of D hold
+it.
 
 Judging at cleaning time, with the counts of the whole pass (or of the
 look-ahead window on a stream), means the first page of a site is judged
