@@ -20,10 +20,11 @@ holds a line with the same first or last five words (`NEAR_LINE_WORDS`).  The
 test runs both ways: X's own prose lines that D does not hold must add up to
 few words too, or a short article in a long template would take every other
 article of its site for a copy of itself (they miss only its few lines) and
-keep the whole template; unless X holds most of D's own prose (the lines
-fewer pages hold than D's template lines), as an edit that added a paragraph
-does.  A line of D is then repeated when pages that are not copies of D hold
-it.
+keep the whole template.  Either way X is still a copy when it holds most of
+D's own prose (the prose lines that fewer pages hold than D's template lines
+and that no other article holds), as an edit that added or reworded a
+paragraph or two does.  A line of D is then repeated when pages that are not
+copies of D hold it.
 
 Judging at cleaning time, with the counts of the whole pass (or of the
 look-ahead window on a stream), means the first page of a site is judged
@@ -62,10 +63,12 @@ COPY_MAX_MISSING_WORDS = 60
 # ... and fewer than this share of D's words, so that on short pages another
 # article (whose own paragraphs are under 60 words) is not taken for a copy.
 # Both bounds apply the other way too: X's prose lines that D does not hold.
-# And X is a copy anyway when it holds this share of D's own lines (a heavier
-# edit; see _own_lines_held).
+# And X is a copy anyway when it holds this share of D's own prose (an edit
+# that added or reworded paragraphs; see _OwnProse), if it misses fewer than
+# COPY_OWN_MAX_MISSING_WORDS of D's words.
 COPY_MAX_MISSING_SHARE = 0.3
 COPY_MIN_OWN_SHARE = 0.5
+COPY_OWN_MAX_MISSING_WORDS = 2 * COPY_MAX_MISSING_WORDS
 # Lines of at least NEAR_LINE_MIN_WORDS words are also indexed by their first
 # and by their last NEAR_LINE_WORDS words, so that a line with a word changed
 # in the middle, or at one end, is still held by the page that changed it.
@@ -110,25 +113,40 @@ def _prose_words(key: str, line: str) -> int:
     return words if words >= PROSE_MIN_WORDS else 0
 
 
-def _own_lines_held(kept_lines: list[tuple[int, str, str, Iterable[int]]], alone: list[tuple[str, str]]) -> dict[int, bool]:
-    """For each page, whether it holds at least COPY_MIN_OWN_SHARE of a
-    document's own prose (in words): its prose lines that fewer pages hold
-    than its most widely held lines (the template's).  An edit that adds or
-    rewords a paragraph or two fails the second half of the copy test but
-    still holds the article's own lines; another article in the same
-    template holds only the template.
+class _OwnProse:
+    """A document's own prose, for the copy test's last word.
 
-    `kept_lines`: (pages holding it, key, line, listed holders); `alone`:
-    (key, line) of the lines no other page holds."""
-    top = max((count for count, _, _, _ in kept_lines), default=0)
-    own = sum(_prose_words(key, line) for key, line in alone)
-    held: dict[int, int] = {}
-    for count, key, line, holders in kept_lines:
-        if count < top and (words := _prose_words(key, line)):
-            own += words
-            for page in holders:
-                held[page] = held.get(page, 0) + words
-    return {page: words >= COPY_MIN_OWN_SHARE * own for page, words in held.items()} if own else {}
+    Its own lines are its prose lines that fewer pages hold than its most
+    widely held lines (the template's), and that no other article holds;
+    `others` are the pages that miss much of the document (other articles,
+    or heavy edits).  A page X holds the document's own prose when it holds
+    at least COPY_MIN_OWN_SHARE of it (in words), counting as own, when X is
+    one of `others`, the lines only X among them holds.  An edit that adds or
+    rewords a paragraph or two holds the article's own lines; another
+    article in the same template holds only the template."""
+
+    def __init__(self, kept_lines: list[tuple[int, str, str, Iterable[int]]], alone: list[tuple[str, str]],
+                 others: set[int]) -> None:
+        top = max((count for count, _, _, _ in kept_lines), default=0)
+        self.own = sum(_prose_words(key, line) for key, line in alone)  # held by no page of `others`
+        self.held: dict[int, int] = {}  # page -> words of those it holds
+        self.solo: dict[int, int] = {}  # page of `others` -> words of own lines it alone among them holds
+        for count, key, line, holders in kept_lines:
+            if count >= top or not (words := _prose_words(key, line)):
+                continue
+            among = others.intersection(holders)
+            if not among:
+                self.own += words
+                for page in holders:
+                    self.held[page] = self.held.get(page, 0) + words
+            elif len(among) == 1:
+                page = among.pop()
+                self.solo[page] = self.solo.get(page, 0) + words
+
+    def held_by(self, page: int) -> bool:
+        solo = self.solo.get(page, 0)
+        own = self.own + solo
+        return own > 0 and self.held.get(page, 0) + solo >= COPY_MIN_OWN_SHARE * own
 
 
 class PageLines(NamedTuple):
@@ -245,9 +263,10 @@ class SiteRepeats:
         return out
 
     def _copies(self, doc: Document, entries: list[list[int] | None]) -> set[int]:
-        """The pages that miss at most COPY_MAX_MISSING_WORDS words (and
-        COPY_MAX_MISSING_SHARE) of the document, and whose own prose the
-        document misses within the same bounds; the document itself among them.
+        """The copies of the document, itself among them: the pages that miss
+        at most COPY_MAX_MISSING_WORDS words (and COPY_MAX_MISSING_SHARE) of
+        it and whose own prose it misses within the same bounds, or that miss
+        at most COPY_OWN_MAX_MISSING_WORDS and hold most of its own prose.
 
         Lines the in-document rules removed already are not counted as
         missing: a copy that lost its "Read also" links or its share buttons
@@ -256,7 +275,7 @@ class SiteRepeats:
         held: dict[int, int] = {}  # page -> words of the document's kept lines it holds
         shared: dict[int, int] = {}  # page -> _prose_words of the document's distinct lines it holds
         unlisted = 0  # _prose_words of distinct lines whose holders are not all listed
-        kept_lines: list[tuple[int, str, str, Iterable[int]]] = []  # for _own_lines_held
+        kept_lines: list[tuple[int, str, str, Iterable[int]]] = []  # for _OwnProse
         alone: list[tuple[str, str]] = []  # kept lines no other page holds
         seen: set[int] = set()
         for key, line, h, entry, removal, near in zip(line_keys(doc), doc.lines, self._line_hashes(doc), entries,
@@ -288,22 +307,30 @@ class SiteRepeats:
                     shared[page] = shared.get(page, 0) + prose
         most = min(COPY_MAX_MISSING_WORDS, COPY_MAX_MISSING_SHARE * total)
         page_words, base = self.page_words, self.page_base
+        others = {page for page, words in held.items() if total - words > most}
         copies = set()
-        holds_own = None
+        own_prose = None
         for page, words in held.items():
-            if total - words > most:
-                continue
-            # The other way: the page's own prose that this document lacks,
-            # unless it holds most of this document's own lines.  (Pages
-            # counted too long ago on a stream are judged one way.)
-            if page >= base:
+            if page not in others:
+                # The other way: the page's own prose that this document
+                # lacks.  (Pages counted too long ago on a stream are judged
+                # one way.)
+                if page < base:
+                    copies.add(page)
+                    continue
                 own = page_words[page - base]
-                if own - shared.get(page, 0) - unlisted > min(COPY_MAX_MISSING_WORDS, COPY_MAX_MISSING_SHARE * own):
-                    if holds_own is None:
-                        holds_own = _own_lines_held(kept_lines, alone)
-                    if not holds_own.get(page, False):
-                        continue
-            copies.add(page)
+                if own - shared.get(page, 0) - unlisted <= min(COPY_MAX_MISSING_WORDS, COPY_MAX_MISSING_SHARE * own):
+                    copies.add(page)
+                    continue
+            # Else still a copy if it holds most of this document's own prose
+            # (an edit that added or reworded paragraphs), and does not miss
+            # too much of it.
+            if total - words > COPY_OWN_MAX_MISSING_WORDS:
+                continue
+            if own_prose is None:
+                own_prose = _OwnProse(kept_lines, alone, others)
+            if own_prose.held_by(page):
+                copies.add(page)
         return copies
 
     def _holders(self, entry: list[int], near_hashes) -> list[int] | set[int] | None:
