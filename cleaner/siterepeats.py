@@ -107,10 +107,8 @@ def _prose_words(key: str, line: str) -> int:
     test's second half weighs.  Another article's body is prose; the lines a
     raw copy has and a cleaned copy lost ("Read also" links, share prompts,
     menus) are not."""
-    if not ends_sentence(line):
-        return 0
-    words = key.count(" ") + 1
-    return words if words >= PROSE_MIN_WORDS else 0
+    words = key.count(" ") + 1  # (the cheaper test first)
+    return words if words >= PROSE_MIN_WORDS and ends_sentence(line) else 0
 
 
 class _OwnProse:
@@ -125,14 +123,15 @@ class _OwnProse:
     rewords a paragraph or two holds the article's own lines; another
     article in the same template holds only the template."""
 
-    def __init__(self, kept_lines: list[tuple[int, str, str, Iterable[int]]], alone: list[tuple[str, str]],
-                 others: set[int]) -> None:
-        top = max((count for count, _, _, _ in kept_lines), default=0)
-        self.own = sum(_prose_words(key, line) for key, line in alone)  # held by no page of `others`
+    def __init__(self, kept_lines: list[tuple[int, int, Iterable[int]]], alone: int, others: set[int]) -> None:
+        """`kept_lines`: (pages holding it, prose words, listed holders) of the
+        document's kept lines; `alone`: prose words of those no other page holds."""
+        top = max((count for count, _, _ in kept_lines), default=0)
+        self.own = alone  # words of own prose held by no page of `others`
         self.held: dict[int, int] = {}  # page -> words of those it holds
         self.solo: dict[int, int] = {}  # page of `others` -> words of own lines it alone among them holds
-        for count, key, line, holders in kept_lines:
-            if count >= top or not (words := _prose_words(key, line)):
+        for count, words, holders in kept_lines:
+            if count >= top or not words:
                 continue
             among = others.intersection(holders)
             if not among:
@@ -190,6 +189,14 @@ class SiteRepeats:
             doc.scratch["line_hashes"] = hashes
         return hashes
 
+    def _line_prose_words(self, doc: Document) -> list[int]:
+        """_prose_words of every line, computed once per document."""
+        words = doc.scratch.get("prose_words")
+        if words is None:
+            words = doc.scratch["prose_words"] = [_prose_words(key, line) if key else 0
+                                                  for key, line in zip(line_keys(doc), doc.lines)]
+        return words
+
     def _near_line_hashes(self, doc: Document) -> list[tuple[int, ...]]:
         """_near_hashes of every line, computed once per document (a stream
         counts a document, then cleans it)."""
@@ -210,10 +217,10 @@ class SiteRepeats:
         run anywhere."""
         held = set()
         words = 0
-        for h, key, line in zip(self._line_hashes(doc), line_keys(doc), doc.lines):
+        for h, prose in zip(self._line_hashes(doc), self._line_prose_words(doc)):
             if h is not None and h not in held:
                 held.add(h)
-                words += _prose_words(key, line)
+                words += prose
         held.update(chain.from_iterable(self._near_line_hashes(doc)))
         return PageLines(held, words)
 
@@ -275,20 +282,21 @@ class SiteRepeats:
         held: dict[int, int] = {}  # page -> words of the document's kept lines it holds
         shared: dict[int, int] = {}  # page -> _prose_words of the document's distinct lines it holds
         unlisted = 0  # _prose_words of distinct lines whose holders are not all listed
-        kept_lines: list[tuple[int, str, str, Iterable[int]]] = []  # for _OwnProse
-        alone: list[tuple[str, str]] = []  # kept lines no other page holds
+        kept_lines: list[tuple[int, int, Iterable[int]]] = []  # for _OwnProse
+        alone = 0  # prose words of the kept lines no other page holds
         seen: set[int] = set()
-        for key, line, h, entry, removal, near in zip(line_keys(doc), doc.lines, self._line_hashes(doc), entries,
-                                                      doc.removed, self._near_line_hashes(doc)):
+        for key, line_prose, h, entry, removal, near in zip(line_keys(doc), self._line_prose_words(doc),
+                                                            self._line_hashes(doc), entries, doc.removed,
+                                                            self._near_line_hashes(doc)):
             if not key:
                 continue
             words = key.count(" ") + 1
-            prose = _prose_words(key, line) if h not in seen else 0
+            prose = line_prose if h not in seen else 0
             seen.add(h)
             if entry is None:  # pruned or never counted: held by this page only
                 if removal is None:
                     total += words
-                    alone.append((key, line))
+                    alone += line_prose
                 continue
             if near:
                 holders = self._holders(entry, near)
@@ -299,7 +307,7 @@ class SiteRepeats:
                 continue
             if removal is None:
                 total += words
-                kept_lines.append((entry[0], key, line, holders))
+                kept_lines.append((entry[0], line_prose, holders))
                 for page in holders:
                     held[page] = held.get(page, 0) + words
             if prose:
