@@ -89,6 +89,18 @@ def test_memory_bound_prunes_single_article_lines():
     assert counter.repeats(doc)[MENU.index("World news")] >= 1  # template lines survive pruning
 
 
+def test_page_word_counts_stay_bounded(monkeypatch):
+    import cleaner.siterepeats as siterepeats
+
+    monkeypatch.setattr(siterepeats, "MAX_PAGE_WORDS", 8)
+    pipeline = Pipeline(CleanOptions(line_model=False, window=3))
+    out = {d.id: d for d in pipeline.run(page(n) for n in range(30))}
+    counter = pipeline.site_repeats
+    assert len(counter.page_words) <= 8 and counter.page_base + len(counter.page_words) == 30
+    for n in (0, 29):  # pages counted long ago are judged by the first half of the copy test alone
+        assert out[f"a.com-{n}"].cleaned_text().splitlines() == article(n)
+
+
 BIO = ("The author of this site is a researcher who writes about technology, media and the way young people "
        "use social network sites, and uses this blog to share random thoughts about whatever she is thinking.")
 TEMPLATE = [BIO] + [f"Most read story number {n} of the week is about something that happened in town lately." for n in range(12)]
