@@ -176,7 +176,7 @@ class SiteRepeats:
         # table hash -> [pages holding it, ordinals of the first MAX_PAGES of them]
         self.table: dict[int, list[int]] = {}
         self.pages = 0
-        self.page_words = array("I")  # words of the distinct lines of pages page_base...
+        self.page_words = array("I")  # PageLines.words of pages page_base, page_base + 1, ...
         self.page_base = 0
         self.source_docs: Counter = Counter()
         self.stats: Counter = Counter()
