@@ -564,20 +564,20 @@ class _KeyTable:
         out: list[tuple[int, int]] = []
         if self._overfull and self._main.n:
             main = self._main.view()
-            for i, pv in enumerate(p.tolist()):
-                if pv in self._overfull:
-                    q = qs[i]
-                    lo_i = int(main.searchsorted(q))
-                    hi_i = int(main.searchsorted(q | _M32, side="right"))
-                    out += [(i, r) for r in (main[lo_i:hi_i] - q).tolist()]
+            found = np.isin(p, np.fromiter(self._overfull, dtype=p.dtype, count=len(self._overfull)))
+            for i in found.nonzero()[0].tolist():
+                q = qs[i]
+                lo_i = int(main.searchsorted(q))
+                hi_i = int(main.searchsorted(q | _M32, side="right"))
+                out += [(i, r) for r in (main[lo_i:hi_i] - q).tolist()]
         stash = self._stash
-        if stash:
-            bl = bk.tolist()
-            if not stash.keys().isdisjoint(bl):  # some query's bucket overflowed
-                for i, (b, q) in enumerate(zip(bl, qs.tolist())):
-                    for x in stash.get(b, ()):
-                        if 0 <= x - q <= 0xFFFFFFFF:
-                            out.append((i, x - q))
+        if stash:  # a few buckets at most: compare in numpy, loop over the queries that hit one
+            found = np.isin(bk, np.fromiter(stash, dtype=bk.dtype, count=len(stash)))
+            for i in found.nonzero()[0].tolist():
+                q = int(qs[i])
+                for x in stash[int(bk[i])]:
+                    if 0 <= x - q <= 0xFFFFFFFF:
+                        out.append((i, x - q))
         return out
 
 
@@ -763,16 +763,19 @@ class Deduplicator:
             return blocks[b0].take([r & _BLOCK_MASK for r in rows], axis=0)
         return np.stack([blocks[r >> _BLOCK_SHIFT][r & _BLOCK_MASK] for r in rows])
 
+    def _new_block(self) -> None:
+        self._sig_blocks.append(np.empty((_BLOCK, 2 * self.config.num_perm), dtype=np.uint16))
+        self._exact_blocks.append(np.empty((_BLOCK, 2), dtype=_U64))
+        self._near_blocks.append(np.empty(_BLOCK, dtype=bool))
+        self._rep_blocks.append(np.empty(_BLOCK, dtype=np.uint32))
+        self._size_blocks.append(np.empty(_BLOCK, dtype=np.uint32))
+
     def _append(self, doc_id: str, sig: np.ndarray, exact: np.ndarray, near: bool, size: int, rep: int) -> int:
         """Store a document; `rep` = its representative's row, -1 = it is one."""
         row = self._n
         blk, off = row >> _BLOCK_SHIFT, row & _BLOCK_MASK
         if blk == len(self._sig_blocks):
-            self._sig_blocks.append(np.empty((_BLOCK, 2 * self.config.num_perm), dtype=np.uint16))
-            self._exact_blocks.append(np.empty((_BLOCK, 2), dtype=_U64))
-            self._near_blocks.append(np.empty(_BLOCK, dtype=bool))
-            self._rep_blocks.append(np.empty(_BLOCK, dtype=np.uint32))
-            self._size_blocks.append(np.empty(_BLOCK, dtype=np.uint32))
+            self._new_block()
         self._sig_blocks[blk][off] = sig
         self._exact_blocks[blk][off] = exact
         self._near_blocks[blk][off] = near
@@ -784,6 +787,29 @@ class Deduplicator:
         self._ids.append(doc_id)
         self._n = row + 1
         return row
+
+    def _store(self, rows: list[int], batch_pos: list[int], reps: list[int], start: int, sigs: np.ndarray,
+               pb: PreparedBatch) -> None:
+        """Write the batch's new rows `rows[start:]` (consecutive, already
+        counted in _n and _ids; documents `batch_pos` of the batch, under
+        representatives `reps`) into the blocks: _append for many rows, with
+        a few numpy calls per block."""
+        sel = batch_pos[start:]
+        sigs, exact, near, sizes = sigs[sel], pb.exact[sel], pb.near[sel], np.minimum(pb.n_shingles[sel], 0xFFFFFFFF)
+        reps_arr = np.array(reps[start:], dtype=np.uint32)
+        first, pos, n = rows[start], 0, len(sel)
+        while pos < n:
+            row = first + pos
+            blk, off = row >> _BLOCK_SHIFT, row & _BLOCK_MASK
+            while blk >= len(self._sig_blocks):
+                self._new_block()
+            k = min(n - pos, _BLOCK - off)
+            self._sig_blocks[blk][off : off + k] = sigs[pos : pos + k]
+            self._exact_blocks[blk][off : off + k] = exact[pos : pos + k]
+            self._near_blocks[blk][off : off + k] = near[pos : pos + k]
+            self._rep_blocks[blk][off : off + k] = reps_arr[pos : pos + k]
+            self._size_blocks[blk][off : off + k] = sizes[pos : pos + k]
+            pos += k
 
     def _rep_of(self, row: int) -> int:
         return int(self._rep_blocks[row >> _BLOCK_SHIFT][row & _BLOCK_MASK])
@@ -967,9 +993,15 @@ class Deduplicator:
         results: list[DuplicateMatch | None] = [None] * m
         new_rows: list[int] = []
         new_pos: list[int] = []
+        new_reps: list[int] = []
+        # New rows are written to the blocks together at the end, or before a
+        # document with one of them among its candidates (a copy inside the
+        # batch): `written` of them are there.
+        written = 0
         near_flags = pb.near.tolist()
         index_members = self._index_members
         sizes = pb.n_shingles.tolist()
+        ids_store = self._ids
         for i in range(m):
             exact_c: set[int] = set()  # candidate rows from the exact table
             near_c: set[int] = set()  # candidate rows from the band tables
@@ -988,18 +1020,29 @@ class Deduplicator:
                         elif near_flags[i]:
                             near_c.update(stored)
             if exact_c or near_c:
+                if written < len(new_rows) and max(max(exact_c, default=-1), max(near_c, default=-1)) >= new_rows[written]:
+                    self._store(new_rows, new_pos, new_reps, written, sigs, pb)
+                    written = len(new_rows)
                 match, rep = self._decide(exact_c, near_c, sigs[i], pb.exact[i], near_flags[i], sizes[i])
             else:
                 match, rep = None, -1
             results[i] = match
             if rep is not None and (match is None or index_members):
-                row = self._append(ids[i], sigs[i], pb.exact[i], near_flags[i], sizes[i], rep)
+                row = self._n
+                self._n = row + 1
+                ids_store.append(ids[i])
+                if rep < 0:
+                    rep = row
+                    self._reps += 1
                 new_rows.append(row)
                 new_pos.append(i)
+                new_reps.append(rep)
                 if runs:
                     for t, r in runs:
                         if t == b or near_flags[i]:
                             run_rows.setdefault(r, []).append(row)
+        if written < len(new_rows):
+            self._store(new_rows, new_pos, new_reps, written, sigs, pb)
         if new_rows:  # index the new documents
             pos = np.array(new_pos, dtype=np.int64)
             rows = np.array(new_rows, dtype=_U64)
