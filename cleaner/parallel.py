@@ -142,6 +142,15 @@ def observations(pipeline: Pipeline, docs: Iterable[Document], workers: int) -> 
         _close_pool(executor, abandon=not done)
 
 
+def _numbered(docs: Iterable[Document], site_repeats) -> Iterator[Document]:
+    """The documents, the readable ones numbered in input order here, as
+    `Pipeline.run_batches` numbers them (the workers see batches)."""
+    for doc in docs:
+        if doc.error is None:
+            site_repeats.number(doc)
+        yield doc
+
+
 class ParallelCleaner:
     """`clean(docs)` yields cleaned batches in input order, like
     `Pipeline.run_batches(docs, counted=True)`.  Create it after the counting
@@ -154,6 +163,8 @@ class ParallelCleaner:
 
     def clean(self, docs: Iterable[Document]) -> Iterator[list[Document]]:
         size = max(1, min(BATCH, self.pipeline.options.window))  # as run_batches
+        if self.pipeline.site_repeats is not None:
+            docs = _numbered(docs, self.pipeline.site_repeats)
         for _, result in _in_order(self.executor, _clean, _batches(docs, size), lambda batch: batch, self.workers):
             yield self._collect(result)
 

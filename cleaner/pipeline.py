@@ -186,11 +186,14 @@ class Pipeline:
         batch_size = max(1, min(BATCH, self.options.window))
         pending: deque[Document] = deque()
         lookahead = 0 if (self.site_repeats is None or counted) else max(1, self.options.window)
+        numbering = counted and self.site_repeats is not None
         for doc in docs:
             if doc.error is None:
                 self.prepare(doc)
                 if lookahead:
                     self.site_repeats.observe(doc)
+                elif numbering:
+                    self.site_repeats.number(doc)
             pending.append(doc)
             if len(pending) >= lookahead + batch_size:
                 yield self._finish_oldest(pending, batch_size)

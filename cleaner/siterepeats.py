@@ -40,7 +40,10 @@ of `NEAR_LINE_MIN_WORDS` words or more (its first and last words): the number
 of pages holding it and the ordinals of the first `MAX_PAGES` of them.  Past
 `max_entries` entries, the entries held by a single page are dropped (they
 are the bulk, and a line seen once is no evidence yet); the table then stays
-within about max_entries x 200 bytes (5M entries: ~1 GB).  Plus 4 bytes per
+within about max_entries x 200 bytes (5M entries: ~1 GB).  A pruned line
+still counts as held by the pages that hold it nearly, and a page knows
+itself by the ordinal it was counted under (`observe`, `number`), since its
+own lines may no longer list it.  Plus 4 bytes per
 page for its word count, for the last `MAX_PAGE_WORDS` pages (64 MB).
 """
 from __future__ import annotations
@@ -176,6 +179,7 @@ class SiteRepeats:
         # table hash -> [pages holding it, ordinals of the first MAX_PAGES of them]
         self.table: dict[int, list[int]] = {}
         self.pages = 0
+        self.numbered = 0  # documents numbered on the second pass (see `number`)
         self.page_words = array("I")  # PageLines.words of pages page_base, page_base + 1, ...
         self.page_base = 0
         self.source_docs: Counter = Counter()
@@ -208,7 +212,15 @@ class SiteRepeats:
 
     def observe(self, doc: Document) -> None:
         """Count the document's lines (first pass, or entering the window)."""
+        doc.scratch["page"] = self.pages
         self.count(doc.source, self.page_lines(doc))
+
+    def number(self, doc: Document) -> None:
+        """On the second pass over a counted corpus, give the document the
+        ordinal it was counted under: pages are counted, and then cleaned, in
+        input order."""
+        doc.scratch["page"] = self.numbered
+        self.numbered += 1
 
     def page_lines(self, doc: Document) -> PageLines:
         """The table hashes of a document (its lines, and the first and last
@@ -293,21 +305,23 @@ class SiteRepeats:
             words = key.count(" ") + 1
             prose = line_prose if h not in seen else 0
             seen.add(h)
-            if entry is None:  # pruned or never counted: held by this page only
+            if near:
+                holders = self._holders(entry, near)
+            elif entry is not None:  # a short line
+                holders = None if entry[0] >= len(entry) else entry[1:]
+            else:
+                holders = []
+            if holders is None:  # an unlisted page may hold it: no evidence either way
+                unlisted += prose
+                continue
+            if not holders:  # pruned (held by one page then) and not nearly held by another: this page's own
                 if removal is None:
                     total += words
                     alone += line_prose
                 continue
-            if near:
-                holders = self._holders(entry, near)
-            else:  # a short line
-                holders = None if entry[0] >= len(entry) else entry[1:]
-            if holders is None:  # an unlisted page may hold it: no evidence either way
-                unlisted += prose
-                continue
             if removal is None:
                 total += words
-                kept_lines.append((entry[0], line_prose, holders))
+                kept_lines.append((entry[0] if entry is not None else len(holders), line_prose, holders))
                 for page in holders:
                     held[page] = held.get(page, 0) + words
             if prose:
@@ -315,10 +329,16 @@ class SiteRepeats:
                     shared[page] = shared.get(page, 0) + prose
         most = min(COPY_MAX_MISSING_WORDS, COPY_MAX_MISSING_SHARE * total)
         page_words, base = self.page_words, self.page_base
-        others = {page for page, words in held.items() if total - words > most}
-        copies = set()
+        # The document itself, by its ordinal when it has one: its count may
+        # not list all of its lines any more (pruned entries, re-created by
+        # later pages without it).
+        me = doc.scratch.get("page")
+        others = {page for page, words in held.items() if total - words > most and page != me}
+        copies = set() if me is None else {me}
         own_prose = None
         for page, words in held.items():
+            if page == me:
+                continue
             if page not in others:
                 # The other way: the page's own prose that this document
                 # lacks.  (Pages counted too long ago on a stream are judged
@@ -341,12 +361,16 @@ class SiteRepeats:
                 copies.add(page)
         return copies
 
-    def _holders(self, entry: list[int], near_hashes) -> list[int] | set[int] | None:
+    def _holders(self, entry: list[int] | None, near_hashes) -> list[int] | set[int] | None:
         """The pages holding a line exactly or nearly; None when some of them
-        are not listed (past MAX_PAGES)."""
-        if entry[0] >= len(entry):
+        are not listed (past MAX_PAGES).  `entry` None: the line's own entry
+        was pruned (one page held it then), so only the near holders are known."""
+        if entry is None:
+            holders: list[int] | set[int] = []
+        elif entry[0] >= len(entry):
             return None
-        holders = entry[1:]
+        else:
+            holders = entry[1:]
         for h in near_hashes:
             near = self.table.get(h)
             if near is not None:

@@ -84,6 +84,30 @@ def test_workers_give_the_output_and_statistics_of_one_process(tmp_path):
     assert one["duplicates"]["exact"] > 0 and one["duplicates"]["near"] > 0
 
 
+def test_workers_number_the_pages_as_one_process_does(tmp_path, monkeypatch):
+    # The copy test knows a page by the ordinal the counting pass gave it (after pruning, its own
+    # lines may no longer list it): the workers must clean each page under the same ordinal.
+    import cleaner.siterepeats as siterepeats
+
+    apply = siterepeats.SiteRepeats.apply
+
+    def recording_apply(self, doc):
+        with open(tmp_path / f"pages-{os.environ['PAGES']}.tsv", "a", encoding="utf-8") as f:
+            f.write(f"{doc.id}\t{doc.scratch.get('page')}\n")  # workers too: a line each, appended
+        apply(self, doc)
+
+    monkeypatch.setattr(siterepeats.SiteRepeats, "apply", recording_apply)
+    root = corpus(tmp_path / "in")
+    seen = {}
+    for name, extra in (("one", ()), ("two", ("--workers", "2"))):
+        monkeypatch.setenv("PAGES", name)
+        run(root, tmp_path / name, *extra)
+        rows = [line.split("\t") for line in (tmp_path / f"pages-{name}.tsv").read_text().splitlines()]
+        seen[name] = {doc_id: int(page) for doc_id, page in rows}
+    assert seen["one"] == seen["two"]
+    assert sorted(seen["one"].values()) == list(range(len(seen["one"])))  # every readable page, once
+
+
 def test_workers_must_not_be_negative(tmp_path):
     result = runner.invoke(app, ["run", str(tmp_path), "--workers", "-1"])
     assert result.exit_code == 2 and "--workers" in result.output

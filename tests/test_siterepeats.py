@@ -153,6 +153,28 @@ def test_an_edit_that_adds_paragraphs_is_a_copy_both_ways():
         assert LINKS[0] in removed_by_repeats(out[doc_id])
 
 
+def test_copies_are_still_copies_after_the_table_was_pruned():
+    # Pruning drops the lines one page held at the time: here the lines an editor touched, on
+    # both pages. The edit still holds them nearly (first and last words), and each page is
+    # its own copy by its ordinal, so the shared body does not count as repeated.
+    def site():
+        body = paragraphs("harbour", 6)
+        edited = [line.replace("witnesses", "neighbours") if n in (1, 2, 3) else line for n, line in enumerate(body)]
+        others = [site_page(f"other-{n}", paragraphs(topic, 3), LINKS) for n, topic in enumerate(TOPICS[1:5])]
+        return [site_page("original", body, LINKS)] + others + [site_page("edit", edited, LINKS)], body, edited
+
+    pipeline = Pipeline(CleanOptions(line_model=False))
+    for doc in site()[0]:
+        pipeline.observe(doc)
+    pipeline.site_repeats._prune()
+    assert pipeline.site_repeats.stats["pruned_entries"] > 0
+    docs, body, edited = site()
+    out = {d.id: d for d in pipeline.run(docs, counted=True)}
+    assert out["original"].cleaned_text().splitlines() == body
+    assert out["edit"].cleaned_text().splitlines() == edited
+    assert LINKS[0] in removed_by_repeats(out["other-0"])
+
+
 def test_an_edited_copy_is_a_copy():
     body = paragraphs("harbour", 6)
     edited = list(body)
