@@ -91,6 +91,8 @@ def run(
     line_model: bool = typer.Option(True, "--line-model/--no-line-model", help="Remove lines the line model scores as boilerplate."),
     model_threshold: Optional[float] = typer.Option(None, help="Line-model threshold (default: shipped value)."),
     repeat_min_docs: int = typer.Option(2, help="Distinct articles of a site a line must occur in to be site boilerplate."),
+    repeat_table_entries: int = typer.Option(5_000_000, help="Site-repeat table entries (about 200 bytes each) before "
+                                                             "the lines only one page holds are pruned."),
     window: int = typer.Option(1000, help="Look-ahead window (documents) on a stream."),
     explain: Optional[Path] = typer.Option(None, "--explain", help="Write every removed line with rule and position (JSONL)."),
     stats: Optional[Path] = typer.Option(None, "--stats", help="Write the run summary as JSON."),
@@ -104,6 +106,8 @@ def run(
     values = _merge_config(ctx, dict(locals()), config)
     values.pop("ctx")
     values = {k: _enum_value(v) for k, v in values.items()}
+    if values["repeat_table_entries"] < 1:
+        _fail("--repeat-table-entries must be at least 1")
     if values["workers"] < 0:
         _fail("--workers must be 0 (one per CPU) or more")
     options = RunOptions(
@@ -116,7 +120,8 @@ def run(
                          source_field=values["source_field"]),
         clean=CleanOptions(rules=[str(r) for r in values["rules"]], site_repeats=values["site_repeats"],
                            line_model=values["line_model"], model_threshold=values["model_threshold"],
-                           repeat_min_docs=values["repeat_min_docs"], window=values["window"]),
+                           repeat_min_docs=values["repeat_min_docs"],
+                           repeat_table_entries=values["repeat_table_entries"], window=values["window"]),
     )
     streaming = values["inputs"] == ["-"]
     try:

@@ -38,6 +38,7 @@ class CleanOptions:
     line_model: bool = True
     model_threshold: float | None = None  # None: the threshold shipped with the model
     repeat_min_docs: int = 2  # distinct articles of a site (this one included) a line must appear in
+    repeat_table_entries: int = 5_000_000  # site-repeat table size before single-page lines are pruned
     window: int = 1000  # documents of look-ahead on a stream
     explain_repairs: bool = False
 
@@ -103,7 +104,8 @@ class Pipeline:
         if self.options.site_repeats:
             from .siterepeats import SiteRepeats
 
-            self.site_repeats = SiteRepeats(min_docs=self.options.repeat_min_docs)
+            self.site_repeats = SiteRepeats(min_docs=self.options.repeat_min_docs,
+                                            max_entries=self.options.repeat_table_entries)
         if self.options.line_model:
             from .linemodel_step import LineModelStep
 

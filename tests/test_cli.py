@@ -137,6 +137,20 @@ def test_run_explain_and_stats_files(tmp_path):
     assert stats["removed_by_rule"]["related_link"]["lines"] == sum(r["rule"] == "related_link" for r in removed)
 
 
+def test_site_repeat_table_size_is_an_option(tmp_path):
+    corpus = tmp_path / "corpus"
+    make_corpus(corpus)
+    sizes = {}
+    for entries in (5, 5_000_000):
+        result = invoke("run", corpus, "-o", tmp_path / f"out{entries}", "--repeat-table-entries", entries,
+                        "--stats", tmp_path / f"stats{entries}.json", "--quiet")
+        assert result.exit_code == 0
+        sizes[entries] = json.loads((tmp_path / f"stats{entries}.json").read_text())["stages"]["site_repeats"]
+    assert sizes[5]["pruned_entries"] > 0 and "pruned_entries" not in sizes[5_000_000]
+    result = invoke("run", corpus, "-o", tmp_path / "out0", "--repeat-table-entries", 0)
+    assert result.exit_code == 2 and "--repeat-table-entries" in result.output
+
+
 def test_config_file_and_dry_run(tmp_path):
     corpus = tmp_path / "corpus"
     make_corpus(corpus)
