@@ -22,7 +22,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import signal
-from collections import Counter, deque
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from itertools import islice
 from typing import Iterable, Iterator
@@ -75,16 +75,6 @@ def fork_available() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def _counters(pipeline: Pipeline) -> dict[str, Counter]:
-    """Every statistics Counter of the pipeline, by name."""
-    out = {"pipeline": pipeline.stats, "repair": pipeline.repair.stats}
-    if pipeline.site_repeats is not None:
-        out["site_repeats"] = pipeline.site_repeats.stats
-    if pipeline.line_model is not None:
-        out["line_model"] = pipeline.line_model.stats
-    return out
-
-
 def _ignore_interrupts() -> None:
     """Ctrl-C is the parent's to handle: it stops the workers."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -94,7 +84,7 @@ def _start_worker() -> None:
     """A fresh worker starts counting from zero (it inherited the parent's
     counts)."""
     _ignore_interrupts()
-    for counter in _counters(_PIPELINE).values():
+    for counter in _PIPELINE.counters().values():
         counter.clear()
 
 
@@ -110,7 +100,7 @@ def _clean(docs: list[Document]) -> tuple[list[Document], dict[str, dict]]:
         cleaned = doc.scratch.get("cleaned")
         doc.scratch = {} if cleaned is None else {"cleaned": cleaned}  # stage-private data stays here
     counts = {}
-    for name, counter in _counters(pipeline).items():
+    for name, counter in pipeline.counters().items():
         counts[name] = dict(counter)
         counter.clear()
     return docs, counts
@@ -142,15 +132,6 @@ def observations(pipeline: Pipeline, docs: Iterable[Document], workers: int) -> 
         _close_pool(executor, abandon=not done)
 
 
-def _numbered(docs: Iterable[Document], site_repeats) -> Iterator[Document]:
-    """The documents, the readable ones numbered in input order here, as
-    `Pipeline.run_batches` numbers them (the workers see batches)."""
-    for doc in docs:
-        if doc.error is None:
-            site_repeats.number(doc)
-        yield doc
-
-
 class ParallelCleaner:
     """`clean(docs)` yields cleaned batches in input order, like
     `Pipeline.run_batches(docs, counted=True)`.  Create it after the counting
@@ -163,14 +144,14 @@ class ParallelCleaner:
 
     def clean(self, docs: Iterable[Document]) -> Iterator[list[Document]]:
         size = max(1, min(BATCH, self.pipeline.options.window))  # as run_batches
-        if self.pipeline.site_repeats is not None:
-            docs = _numbered(docs, self.pipeline.site_repeats)
+        if self.pipeline.site_repeats is not None:  # numbered here, as run_batches does: workers see batches
+            docs = self.pipeline.site_repeats.numbered(docs)
         for _, result in _in_order(self.executor, _clean, _batches(docs, size), lambda batch: batch, self.workers):
             yield self._collect(result)
 
     def _collect(self, result: tuple[list[Document], dict[str, dict]]) -> list[Document]:
         docs, counts = result
-        mine = _counters(self.pipeline)
+        mine = self.pipeline.counters()
         for name, values in counts.items():
             mine[name].update(values)
         return docs

@@ -15,11 +15,10 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Iterator
 
-import xxhash
-
 from .document import Document
 from .linerules import LineRules
 from .repair import repair_text
+from .textnorm import text_hash
 
 if TYPE_CHECKING:
     from .siterepeats import PageLines
@@ -41,10 +40,6 @@ class CleanOptions:
     repeat_table_entries: int = 5_000_000  # site-repeat table size before single-page lines are pruned
     window: int = 1000  # documents of look-ahead on a stream
     explain_repairs: bool = False
-
-
-def _text_hash(text: str) -> int:
-    return xxhash.xxh3_64_intdigest(text.encode("utf-8", "surrogatepass"))
 
 
 # Repaired texts the counting pass keeps for the cleaning pass, in characters:
@@ -71,12 +66,12 @@ class RepairStep:
     def remember(self, location: str, text: str, repaired: tuple[str, list[str]] | None) -> None:
         if repaired is None or self.explain or self._cached_chars + len(repaired[0]) > REPAIR_CACHE_CHARS:
             return  # unchanged, or explained repairs wanted, or the budget is spent
-        self.repaired[location] = (_text_hash(text), *repaired)
+        self.repaired[location] = (text_hash(text), *repaired)
         self._cached_chars += len(repaired[0])
 
     def apply(self, doc: Document) -> None:
         cached = self.repaired.pop(doc.location, None)
-        if cached is not None and cached[0] == _text_hash(doc.text):
+        if cached is not None and cached[0] == text_hash(doc.text):
             fixed, steps = cached[1], cached[2]
         else:
             fixed, steps = repair_text(doc.text, explain=self.explain)
@@ -188,14 +183,13 @@ class Pipeline:
         batch_size = max(1, min(BATCH, self.options.window))
         pending: deque[Document] = deque()
         lookahead = 0 if (self.site_repeats is None or counted) else max(1, self.options.window)
-        numbering = counted and self.site_repeats is not None
+        if counted and self.site_repeats is not None:
+            docs = self.site_repeats.numbered(docs)
         for doc in docs:
             if doc.error is None:
                 self.prepare(doc)
                 if lookahead:
                     self.site_repeats.observe(doc)
-                elif numbering:
-                    self.site_repeats.number(doc)
             pending.append(doc)
             if len(pending) >= lookahead + batch_size:
                 yield self._finish_oldest(pending, batch_size)
@@ -212,13 +206,17 @@ class Pipeline:
             self.stats[f"lines_removed.{removal.rule}"] += 1
             self.stats[f"chars_removed.{removal.rule}"] += len(removal.text)
 
-    def stage_stats(self) -> dict:
-        out = {"repair": dict(self.repair.stats)}
+    def counters(self) -> dict[str, Counter]:
+        """Every statistics Counter (the rules' counts under "pipeline", then the stages'), by name."""
+        out = {"pipeline": self.stats, "repair": self.repair.stats}
         if self.site_repeats is not None:
-            out["site_repeats"] = dict(self.site_repeats.stats)
+            out["site_repeats"] = self.site_repeats.stats
         if self.line_model is not None:
-            out["line_model"] = dict(self.line_model.stats)
+            out["line_model"] = self.line_model.stats
         return out
+
+    def stage_stats(self) -> dict:
+        return {name: dict(counter) for name, counter in self.counters().items() if name != "pipeline"}
 
 
 def clean_text(text: str, title: str | None = None, options: CleanOptions | None = None) -> str:

@@ -42,7 +42,7 @@ of pages holding it and the ordinals of the first `MAX_PAGES` of them.  Past
 are the bulk, and a line seen once is no evidence yet); the table then stays
 within about max_entries x 200 bytes (5M entries: ~1 GB).  A pruned line
 still counts as held by the pages that hold it nearly, and a page knows
-itself by the ordinal it was counted under (`observe`, `number`), since its
+itself by the ordinal it was counted under (`observe`, `numbered`), since its
 own lines may no longer list it.  Plus 4 bytes per
 page for its word count, for the last `MAX_PAGE_WORDS` pages (64 MB).
 """
@@ -51,13 +51,11 @@ from __future__ import annotations
 from array import array
 from collections import Counter
 from itertools import chain, islice
-from typing import Iterable, NamedTuple
-
-import xxhash
+from typing import Iterable, Iterator, NamedTuple
 
 from .dedupview import PROSE_MIN_WORDS, ends_sentence
 from .document import Document
-from .textnorm import fold_lines, folded_keys
+from .textnorm import fold_lines, folded_keys, text_hash as _hash
 
 # Page X is a copy of page D when D's lines that X does not hold (exactly or
 # nearly) add up to fewer words than this: a light edit touches a few lines,
@@ -88,10 +86,6 @@ PROTECT_MIN_PROSE_WORDS = 20
 # Word counts kept for the copy test's second half: the most recent pages
 # (4 bytes each; 64 MB).
 MAX_PAGE_WORDS = 1 << 24
-
-
-def _hash(text: str) -> int:
-    return xxhash.xxh3_64_intdigest(text.encode("utf-8", "surrogatepass"))
 
 
 def _near_hashes(source: str, key: str) -> tuple[int, ...]:
@@ -179,7 +173,7 @@ class SiteRepeats:
         # table hash -> [pages holding it, ordinals of the first MAX_PAGES of them]
         self.table: dict[int, list[int]] = {}
         self.pages = 0
-        self.numbered = 0  # documents numbered on the second pass (see `number`)
+        self.cleaned_pages = 0  # documents numbered on the second pass (see `numbered`)
         self.page_words = array("I")  # PageLines.words of pages page_base, page_base + 1, ...
         self.page_base = 0
         self.source_docs: Counter = Counter()
@@ -215,12 +209,15 @@ class SiteRepeats:
         doc.scratch["page"] = self.pages
         self.count(doc.source, self.page_lines(doc))
 
-    def number(self, doc: Document) -> None:
-        """On the second pass over a counted corpus, give the document the
-        ordinal it was counted under: pages are counted, and then cleaned, in
-        input order."""
-        doc.scratch["page"] = self.numbered
-        self.numbered += 1
+    def numbered(self, docs: Iterable[Document]) -> Iterator[Document]:
+        """The second pass over a counted corpus: each readable document gets
+        the ordinal it was counted under (pages are counted, and then cleaned,
+        in input order)."""
+        for doc in docs:
+            if doc.error is None:
+                doc.scratch["page"] = self.cleaned_pages
+                self.cleaned_pages += 1
+            yield doc
 
     def page_lines(self, doc: Document) -> PageLines:
         """The table hashes of a document (its lines, and the first and last

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+import xxhash
+
 # `re` rather than `regex`: same Unicode \W for str patterns, and faster for
 # this one substitution, which runs on every line.
 _NON_WORD = re.compile(r"[\W_]+")
@@ -62,3 +64,8 @@ def folded_keys(folded: bytes) -> list[str]:
             utf8 = char.encode()
             text = text.replace(utf8, b" " * len(utf8))
     return [key.strip() for key in _SPACE_RUN.sub(b" ", text).decode().split("\n")]
+
+
+def text_hash(text: str) -> int:
+    """64-bit hash of a text (lone surrogates included), for tables keyed by text."""
+    return xxhash.xxh3_64_intdigest(text.encode("utf-8", "surrogatepass"))
