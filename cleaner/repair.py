@@ -18,6 +18,10 @@ Lines that fail a question go through ftfy's `fix_and_explain` one segment at a
 time, with the same segmentation and the same HTML-unescaping state as
 `ftfy.fix_text`, so the result is identical (a differential test checks this).
 
+The segments ftfy does run on are memoized: a site whose pages are mojibake
+repeats its menus and footers in every page (on the benchmark corpus a third
+of the characters ftfy saw were such repeats).
+
 Typography is kept: ftfy's defaults would straighten curly quotes, expand
 ligatures and narrow full-width characters, which changes what the author
 wrote, so those three fixers are off.
@@ -128,6 +132,27 @@ def needs_repair(text: str) -> bool:
         return True
 
 
+# Segments whose repair is remembered, and the longest one remembered.
+_MEMO_SEGMENTS = 50_000
+_MEMO_MAX_CHARS = 2_000
+_memo: dict[tuple, tuple[str, tuple[str, ...]]] = {}
+
+
+def _fix_segment(segment: str, config) -> tuple[str, tuple[str, ...]]:
+    """ftfy.fix_and_explain of one segment (a pure function: memoized), with
+    its steps as "action:parameter" names."""
+    key = (segment, config)
+    cached = _memo.get(key)
+    if cached is None:
+        fixed, plan = ftfy.fix_and_explain(segment, config)
+        cached = (fixed, tuple(f"{step.action}:{step.parameter}" for step in plan or ()))
+        if len(segment) <= _MEMO_MAX_CHARS:
+            if len(_memo) >= _MEMO_SEGMENTS:
+                _memo.clear()
+            _memo[key] = cached
+    return cached
+
+
 def repair_text(text: str, explain: bool = False) -> tuple[str, list[str]]:
     """Return (ftfy.fix_text(text, FTFY_CONFIG), names of the fixes applied).
 
@@ -154,10 +179,10 @@ def repair_text(text: str, explain: bool = False) -> tuple[str, list[str]]:
         if _segment_is_clean(segment):
             out.append(segment)
         else:
-            fixed, plan = ftfy.fix_and_explain(segment, config)
+            fixed, plan = _fix_segment(segment, config)
             out.append(fixed)
             if plan:
-                steps.extend(f"{step.action}:{step.parameter}" for step in plan)
+                steps.extend(plan)
         pos = textbreak
     fixed_text = "".join(out)
     if not explain and fixed_text != text:
