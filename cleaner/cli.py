@@ -89,7 +89,9 @@ def run(
     rules: List[Path] = typer.Option([], "--rules", help="Extra phrase-rule TOML file (repeatable)."),
     site_repeats: bool = typer.Option(True, "--site-repeats/--no-site-repeats", help="Remove lines repeated across a site's articles."),
     line_model: bool = typer.Option(True, "--line-model/--no-line-model", help="Remove lines the line model scores as boilerplate."),
-    model_threshold: Optional[float] = typer.Option(None, help="Line-model threshold (default: shipped value)."),
+    model_threshold: Optional[float] = typer.Option(None, help="Line-model threshold (default: the model's own)."),
+    model_file: Optional[Path] = typer.Option(None, help="Line model written by scripts/train_line_model.py "
+                                                          "(default: the shipped one)."),
     repeat_min_docs: int = typer.Option(2, help="Distinct articles of a site a line must occur in to be site boilerplate."),
     repeat_table_entries: int = typer.Option(5_000_000, help="Site-repeat table entries (about 200 bytes each) before "
                                                              "the lines only one page holds are pruned."),
@@ -120,6 +122,7 @@ def run(
                          source_field=values["source_field"]),
         clean=CleanOptions(rules=[str(r) for r in values["rules"]], site_repeats=values["site_repeats"],
                            line_model=values["line_model"], model_threshold=values["model_threshold"],
+                           model_file=str(values["model_file"]) if values["model_file"] else None,
                            repeat_min_docs=values["repeat_min_docs"],
                            repeat_table_entries=values["repeat_table_entries"], window=values["window"]),
     )

@@ -17,10 +17,13 @@ from .document import Document
 class LineModelStep:
     name = "line_model"
 
-    def __init__(self, threshold: float | None = None):
+    def __init__(self, threshold: float | None = None, model_file: str | None = None):
         from .linemodel import LineModel
 
-        self.model = LineModel.load()
+        try:
+            self.model = LineModel.load(model_file)
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # JSON errors are ValueErrors
+            raise ValueError(f"cannot load line model {model_file}: {exc}") from exc
         self.threshold = self.model.threshold if threshold is None else threshold
         self.stats: Counter = Counter()
 

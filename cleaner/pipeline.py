@@ -35,7 +35,8 @@ class CleanOptions:
     rules: list[str] = field(default_factory=list)  # extra lexicon files
     site_repeats: bool = True
     line_model: bool = True
-    model_threshold: float | None = None  # None: the threshold shipped with the model
+    model_threshold: float | None = None  # None: the threshold stored with the model
+    model_file: str | None = None  # None: the shipped line model
     repeat_min_docs: int = 2  # distinct articles of a site (this one included) a line must appear in
     repeat_table_entries: int = 5_000_000  # site-repeat table size before single-page lines are pruned
     window: int = 1000  # documents of look-ahead on a stream
@@ -104,7 +105,7 @@ class Pipeline:
         if self.options.line_model:
             from .linemodel_step import LineModelStep
 
-            self.line_model = LineModelStep(self.options.model_threshold)
+            self.line_model = LineModelStep(self.options.model_threshold, self.options.model_file)
         self.stats: Counter = Counter()
 
     # -- single documents -------------------------------------------------

@@ -328,6 +328,10 @@ def main(argv=None) -> int:
     ap.add_argument("--pred-dir", default=None, help="where to write prediction JSONL (default: a temp dir)")
     ap.add_argument("--no-cv", action="store_true", help="skip cross-validation (faster)")
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--loso-models", type=Path, default=None,
+                    help="also write each leave-one-set-out model to DIR/<set>.json (with the final threshold), "
+                         "so that benchmarks/bench_boilerplate.py --held-out-models DIR can score every "
+                         "training set with a model that never saw it")
     args = ap.parse_args(argv)
     eval_dir = Path(args.eval_dir).resolve()
     pred_dir = Path(args.pred_dir) if args.pred_dir else Path(tempfile.mkdtemp(prefix="linemodel-"))
@@ -341,8 +345,9 @@ def main(argv=None) -> int:
     if not args.no_cv:
         # -- leave-one-set-out ----------------------------------------------------------
         loso_probs: dict[str, dict[str, np.ndarray]] = {"rep": {}, "norep": {}}
+        loso_specs = {}
         for s in TRAIN_SETS:
-            spec = train([d for d in train_docs if d.set != s])
+            spec = loso_specs[s] = train([d for d in train_docs if d.set != s])
             for reg in ("rep", "norep"):
                 for d in data[s]:
                     loso_probs[reg][d.id] = predict(spec, d, reg)
@@ -375,6 +380,13 @@ def main(argv=None) -> int:
         threshold = max(min_threshold_for_recall([probs[d.id] for d in data[s]], data[s], RECALL_TARGET)
                         for s in TRAIN_SETS)
     threshold = round(min(threshold, 0.99), 4)
+    if args.loso_models is not None and not args.no_cv:
+        args.loso_models.mkdir(parents=True, exist_ok=True)
+        for s, spec in loso_specs.items():
+            held_out = {"format": "cleantext-line-model/1", "held_out_set": s, "threshold": threshold,
+                        "rep_prior": REP_PRIOR, **spec}
+            (args.loso_models / f"{s}.json").write_text(json.dumps(held_out) + "\n", encoding="utf-8")
+        print(f"wrote {len(loso_specs)} leave-one-set-out models to {args.loso_models}", file=sys.stderr)
     dragnet_probs = {reg: {d.id: predict(final, d, reg) for d in data["dragnet"]} for reg in ("rep", "norep")}
 
     # -- official scores ---------------------------------------------------------------

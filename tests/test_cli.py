@@ -201,3 +201,22 @@ def test_explain_gives_the_line_models_reasons(tmp_path):
     assert any(line.startswith("- [line_model") and " Weather   <- " in line for line in model_lines)
     assert all("<- " in line for line in model_lines)
     assert all(f"  {line}" in out for line in body)  # the article stays
+
+
+def test_a_retrained_line_model_can_be_given(tmp_path):
+    """--model-file: a model the training script wrote (here the shipped one
+    with its threshold raised past every score) replaces the shipped one."""
+    from importlib import resources
+
+    spec = json.loads(resources.files("cleaner").joinpath("models", "line_model.json").read_text())
+    page = "Recipes\nGardens\nWeather\nThe council met on Tuesday and agreed to fund the new library next spring.\n"
+    shipped = invoke("run", "-", "--quiet", "--no-site-repeats", input=page).stdout
+    assert "Weather" not in shipped
+    lenient = tmp_path / "lenient.json"
+    lenient.write_text(json.dumps({**spec, "threshold": 1.0}))
+    kept = invoke("run", "-", "--quiet", "--no-site-repeats", "--model-file", lenient, input=page).stdout
+    assert kept == page
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"stage1": ')
+    result = invoke("run", "-", "--quiet", "--model-file", broken, input=page)
+    assert result.exit_code == 2 and "cannot load line model" in result.output
