@@ -307,8 +307,9 @@ def _word_bounds(a: np.ndarray, ascii_only: bool) -> tuple[np.ndarray, np.ndarra
     if not ascii_only:
         n = a.shape[0]
         # Latin-1 punctuation (U+0080-00BF: nbsp « » © ·), general punctuation
-        # and symbols (U+2000-2BFF: dashes, quotes, bullets, arrows) and CJK
-        # punctuation (U+3000-303F) are not word characters.
+        # and symbols (U+2000-2BFF: dashes, quotes, bullets, arrows), CJK
+        # punctuation (U+3000-303F) and full-width punctuation are not word
+        # characters.
         hi = np.flatnonzero(a >= 0xC2)
         lead = a[hi]
         nxt = a[np.minimum(hi + 1, n - 1)]
@@ -316,11 +317,60 @@ def _word_bounds(a: np.ndarray, ascii_only: bool) -> tuple[np.ndarray, np.ndarra
         p3 = hi[(lead == 0xE2) | ((lead == 0xE3) & (nxt == 0x80))]
         isw[p2] = False
         isw[np.minimum(p2 + 1, n - 1)] = False
+        # Full-width punctuation (U+FF01-FF0F, FF1A-FF20, FF3B-FF40, FF5B-FF65:
+        # "，" "：" "（"), not the full-width letters and digits.
+        ef = hi[(lead == 0xEF) & ((nxt == 0xBC) | (nxt == 0xBD))]
+        ef = ef[ef + 2 < n]
+        code = 0xFF00 | ((a[ef + 1].astype(np.int64) & 1) << 6) | (a[ef + 2].astype(np.int64) & 0x3F)
+        ef = ef[((code >= 0xFF01) & (code <= 0xFF0F)) | ((code >= 0xFF1A) & (code <= 0xFF20))
+                | ((code >= 0xFF3B) & (code <= 0xFF40)) | ((code >= 0xFF5B) & (code <= 0xFF65))]
+        p3 = np.concatenate((p3, ef))
         isw[p3] = False
         isw[np.minimum(p3 + 1, n - 1)] = False
         isw[np.minimum(p3 + 2, n - 1)] = False
     d = np.diff(isw.view(np.int8), prepend=np.int8(0), append=np.int8(0))
-    return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    S, E = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    if not ascii_only:
+        cuts = _cjk_word_cuts(a, isw)
+        if cuts.size:  # a cut ends one word and starts the next
+            S = np.sort(np.concatenate((S, cuts)))
+            E = np.sort(np.concatenate((E, cuts)))
+    return S, E
+
+
+# Characters per word in scripts written without spaces: Chinese words average
+# under two characters, Japanese ones a little over.
+CJK_CHARS_PER_WORD = 2
+
+
+def _cjk_word_cuts(a: np.ndarray, isw: np.ndarray) -> np.ndarray:
+    """Offsets inside runs of word bytes where a CJK text is cut into words.
+
+    Chinese and Japanese are written without spaces, so a whole sentence is
+    one run of word characters: as "words" it would look like a one-word menu
+    item, and the model would remove the article.  A run of CJK ideographs and
+    kana (U+3041-9FFF: lead byte E3 with a second byte of 81 or more, or
+    E4-E9) is cut every CJK_CHARS_PER_WORD characters, and where it meets
+    other word characters ("AI技术").  Korean has spaces; Thai is not cut.
+    """
+    n = a.shape[0]
+    lead = np.flatnonzero(((a == 0xE3) | ((a >= 0xE4) & (a <= 0xE9))))
+    if lead.size == 0:
+        return lead
+    lead = lead[(lead + 2 < n)]
+    lead = lead[(a[lead] != 0xE3) | (a[np.minimum(lead + 1, n - 1)] >= 0x81)]
+    if lead.size == 0:
+        return lead
+    new_run = np.ones(lead.size, dtype=bool)
+    new_run[1:] = lead[1:] != lead[:-1] + 3
+    run_first = np.maximum.accumulate(np.where(new_run, np.arange(lead.size), 0))
+    rank = np.arange(lead.size) - run_first
+    cuts = lead[rank % CJK_CHARS_PER_WORD == 0]
+    after = lead[np.append(new_run[1:], True)] + 3  # the byte after each run
+    cuts = np.concatenate((cuts, after[after < n]))
+    inside = (cuts > 0) & (cuts < n)
+    cuts = cuts[inside]
+    return np.unique(cuts[isw[cuts] & isw[cuts - 1]])
 
 
 def _lower_bytes(a: np.ndarray, ascii_only: bool) -> np.ndarray:

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from cleaner.linemodel import (
+    _word_bounds,
     CONTEXT_FEATURES,
     FEATURE_DOCS,
     FEATURES,
@@ -320,3 +321,40 @@ def test_stopword_lists_shipped():
     assert folder.joinpath("SOURCE.md").is_file()
     en = folder.joinpath("en.txt").read_text(encoding="utf-8").split()
     assert "the" in en and all(w == w.lower() for w in en)
+
+
+# -- scripts without spaces -------------------------------------------------------------
+
+def _words(text: str) -> list[str]:
+    a = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    S, E = _word_bounds(a, text.isascii())
+    raw = text.encode("utf-8")
+    return [raw[s:e].decode("utf-8") for s, e in zip(S.tolist(), E.tolist())]
+
+
+def test_chinese_and_japanese_are_cut_into_words_of_two_characters():
+    assert _words("北京市政府周二批准了") == ["北京", "市政", "府周", "二批", "准了"]
+    assert _words("AI技术，很好。") == ["AI", "技术", "很好"]  # CJK punctuation is no word
+    assert _words("2024年の予算") == ["2024", "年の", "予算"]
+    assert _words("ニュース") == ["ニュ", "ース"]
+    assert _words("서울시 예산안") == ["서울시", "예산안"]  # Korean has spaces: not cut
+    assert _words("Zürich café") == ["Zürich", "café"]
+    assert _words("（ＡＢＣ１２３）：ｱｲ") == ["ＡＢＣ１２３", "ｱｲ"]  # full-width letters and digits are words
+
+
+@pytest.mark.parametrize("menu, body", [
+    (["ホーム", "ニュース", "スポーツ"],
+     ["東京都は火曜日、公共交通機関への支出を増やす新しい予算案を承認した。議会では数か月にわたって議論が続いていた。",
+      "財務局によると、この計画では新しいバス路線が二つ追加され、中央図書館の開館時間も延長される。",
+      "市長は結果に満足していると述べ、議論に参加したすべての人に感謝した。"]),
+    (["首页", "新闻", "体育"],
+     ["北京市政府周二批准了一项新的预算计划，将增加对公共交通的投入。议会对此讨论了几个月。",
+      "财政局表示，该计划将新增两条公交线路，并延长中央图书馆的开放时间。",
+      "市长表示对结果感到满意，并感谢所有参与讨论的人。"]),
+])
+def test_a_chinese_or_japanese_article_keeps_its_paragraphs(model, menu, body):
+    # Written without spaces, each paragraph used to count as one "word" and
+    # looked like a menu item: the model removed the article.
+    p = model.score(menu + body)
+    assert max(p[3:]) < model.threshold
+    assert min(p[:3]) > max(p[3:])
