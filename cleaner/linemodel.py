@@ -331,7 +331,7 @@ def _word_bounds(a: np.ndarray, ascii_only: bool) -> tuple[np.ndarray, np.ndarra
     d = np.diff(isw.view(np.int8), prepend=np.int8(0), append=np.int8(0))
     S, E = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
     if not ascii_only:
-        cuts = _cjk_word_cuts(a, isw)
+        cuts = _unspaced_word_cuts(a, isw)
         if cuts.size:  # a cut ends one word and starts the next
             S = np.sort(np.concatenate((S, cuts)))
             E = np.sort(np.concatenate((E, cuts)))
@@ -339,38 +339,50 @@ def _word_bounds(a: np.ndarray, ascii_only: bool) -> tuple[np.ndarray, np.ndarra
 
 
 # Characters per word in scripts written without spaces: Chinese words average
-# under two characters, Japanese ones a little over.
+# under two characters, Japanese ones a little over; Thai, Lao, Khmer and
+# Burmese words about four code points (vowel and tone marks included).
 CJK_CHARS_PER_WORD = 2
+SOUTHEAST_ASIAN_CHARS_PER_WORD = 4
 
 
-def _cjk_word_cuts(a: np.ndarray, isw: np.ndarray) -> np.ndarray:
-    """Offsets inside runs of word bytes where a CJK text is cut into words.
+def _unspaced_word_cuts(a: np.ndarray, isw: np.ndarray) -> np.ndarray:
+    """Offsets inside runs of word bytes where text of a script written
+    without spaces is cut into words.
 
-    Chinese and Japanese are written without spaces, so a whole sentence is
-    one run of word characters: as "words" it would look like a one-word menu
-    item, and the model would remove the article.  A run of CJK ideographs and
-    kana (U+3041-9FFF: lead byte E3 with a second byte of 81 or more, or
-    E4-E9) is cut every CJK_CHARS_PER_WORD characters, and where it meets
-    other word characters ("AI技术").  Korean has spaces; Thai is not cut.
+    Chinese, Japanese, Thai, Lao, Khmer and Burmese are written without
+    spaces, so a whole sentence is one run of word characters: as "words" it
+    would look like a one-word menu item, and the model would remove the
+    article.  A run of such characters (all three bytes long in UTF-8) is cut
+    every few characters, and where it meets other word characters ("AI技术").
+    Korean has spaces and is not cut.
     """
     n = a.shape[0]
-    lead = np.flatnonzero(((a == 0xE3) | ((a >= 0xE4) & (a <= 0xE9))))
-    if lead.size == 0:
-        return lead
-    lead = lead[(lead + 2 < n)]
-    lead = lead[(a[lead] != 0xE3) | (a[np.minimum(lead + 1, n - 1)] >= 0x81)]
+    if n < 3:
+        return np.zeros(0, dtype=np.int64)
+    a1 = np.concatenate((a[1:], [0]))
+    cjk = ((a == 0xE3) & (a1 >= 0x81)) | ((a >= 0xE4) & (a <= 0xE9))  # U+3041-9FFF: kana, ideographs
+    southeast = (((a == 0xE0) & (a1 >= 0xB8) & (a1 <= 0xBB))  # U+0E00-0EFF: Thai, Lao
+                 | ((a == 0xE1) & ((a1 == 0x9E) | (a1 == 0x9F) | (a1 == 0x80) | (a1 == 0x81))))  # Khmer, Burmese
+    cuts = [_run_cuts(np.flatnonzero(cjk), CJK_CHARS_PER_WORD, n)]
+    if southeast.any():
+        cuts.append(_run_cuts(np.flatnonzero(southeast), SOUTHEAST_ASIAN_CHARS_PER_WORD, n))
+    cut = np.concatenate(cuts)
+    cut = cut[(cut > 0) & (cut < n)]
+    return np.unique(cut[isw[cut] & isw[cut - 1]])
+
+
+def _run_cuts(lead: np.ndarray, per_word: int, n: int) -> np.ndarray:
+    """Every `per_word`-th of the 3-byte characters starting at `lead`, counted
+    from the start of each run of adjacent ones, and the byte after each run."""
+    lead = lead[lead + 2 < n]
     if lead.size == 0:
         return lead
     new_run = np.ones(lead.size, dtype=bool)
     new_run[1:] = lead[1:] != lead[:-1] + 3
     run_first = np.maximum.accumulate(np.where(new_run, np.arange(lead.size), 0))
     rank = np.arange(lead.size) - run_first
-    cuts = lead[rank % CJK_CHARS_PER_WORD == 0]
-    after = lead[np.append(new_run[1:], True)] + 3  # the byte after each run
-    cuts = np.concatenate((cuts, after[after < n]))
-    inside = (cuts > 0) & (cuts < n)
-    cuts = cuts[inside]
-    return np.unique(cuts[isw[cuts] & isw[cuts - 1]])
+    after = lead[np.append(new_run[1:], True)] + 3
+    return np.concatenate((lead[rank % per_word == 0], after))
 
 
 def _lower_bytes(a: np.ndarray, ascii_only: bool) -> np.ndarray:

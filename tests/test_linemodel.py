@@ -338,6 +338,7 @@ def test_chinese_and_japanese_are_cut_into_words_of_two_characters():
     assert _words("2024年の予算") == ["2024", "年の", "予算"]
     assert _words("ニュース") == ["ニュ", "ース"]
     assert _words("서울시 예산안") == ["서울시", "예산안"]  # Korean has spaces: not cut
+    assert _words("ข่าวกีฬาวันนี้") == ["ข่าว", "กีฬา", "วันน", "ี้"]  # Thai: four code points
     assert _words("Zürich café") == ["Zürich", "café"]
     assert _words("（ＡＢＣ１２３）：ｱｲ") == ["ＡＢＣ１２３", "ｱｲ"]  # full-width letters and digits are words
 
@@ -351,10 +352,14 @@ def test_chinese_and_japanese_are_cut_into_words_of_two_characters():
      ["北京市政府周二批准了一项新的预算计划，将增加对公共交通的投入。议会对此讨论了几个月。",
       "财政局表示，该计划将新增两条公交线路，并延长中央图书馆的开放时间。",
       "市长表示对结果感到满意，并感谢所有参与讨论的人。"]),
+    (["หน้าแรก", "ข่าว", "กีฬา"],
+     ["สภากรุงเทพมหานครอนุมัติงบประมาณใหม่เมื่อวันอังคารหลังจากการอภิปรายที่ยาวนานหลายเดือน",
+      "สำนักงานการคลังระบุว่าแผนนี้จะเพิ่มเส้นทางรถประจำทางใหม่สองสายและขยายเวลาเปิดห้องสมุดกลาง",
+      "ผู้ว่าราชการกล่าวว่าพอใจกับผลลัพธ์และขอบคุณทุกคนที่มีส่วนร่วมในการอภิปราย"]),
 ])
-def test_a_chinese_or_japanese_article_keeps_its_paragraphs(model, menu, body):
-    # Written without spaces, each paragraph used to count as one "word" and
-    # looked like a menu item: the model removed the article.
+def test_an_article_written_without_spaces_keeps_its_paragraphs(model, menu, body):
+    # Chinese, Japanese, Thai: each paragraph used to count as one "word" and
+    # looked like a menu item, so the model removed the article.
     p = model.score(menu + body)
     assert max(p[3:]) < model.threshold
     assert min(p[:3]) > max(p[3:])
