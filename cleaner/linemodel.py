@@ -83,8 +83,8 @@ FEATURE_DOCS: dict[str, str] = {
     "title_share": "share of words starting upper-case: headlines, menus, names",
     "upper_share": "share of ALL-CAPS words: menu bars, buttons",
     "digit_share": "share of numeric words: dates, counters, prices, tables",
-    "commas_per_word": "commas per word: flowing sentences have them",
-    "log_sentence_marks": "log(1+'. ' '! ' '? ' inside the line): several sentences = paragraph",
+    "commas_per_word": "commas per word (， 、 ، too): flowing sentences have them",
+    "log_sentence_marks": "log(1+'. ' '! ' '? ' or 。！？ inside the line): several sentences = paragraph",
     "log_separators": "log(1+ | » / • > ...): breadcrumbs and 'A | B | C' rows",
     "counter_like": "<=4 words incl. a number, no sentence end: '12 comments', 'Views: 99'",
     "date_short": "a date or time on a line of <=12 words: 'Posted on 3 May 2012'",
@@ -161,6 +161,21 @@ _BULLET_CODES = np.array(sorted(_code(c) for c in "-*+>•·–—►▪●◦»
 _SEP_CODES_2 = (0xC2BB, 0xC2AB, 0xC2B7)  # » « ·
 _SEP_CODES_3 = (0xE280A2, 0xE280BA, 0xE280B9, 0xE296AA, 0xE296BA, 0xE296B8, 0xE297A6, 0xE2978F)
 _ELLIPSIS_CODE = _code("…")
+_WIDE_COMMA_CODES = np.array(sorted(_code(c) for c in "，、،"), dtype=np.int64)
+_WIDE_MARK_CODES = np.array(sorted(_code(c) for c in "。！？"), dtype=np.int64)
+
+
+def _char_codes(a: np.ndarray) -> np.ndarray:
+    """At each byte offset, the big-endian integer of the 2- or 3-byte UTF-8
+    character starting there (0 elsewhere): what `_code` gives for a character."""
+    n = a.shape[0]
+    x = a.astype(np.int64)
+    x1 = np.concatenate((x[1:], [0]))
+    x2 = np.concatenate((x[2:], [0, 0]))
+    two = (x >= 0xC2) & (x < 0xE0)
+    three = (x >= 0xE0) & (x < 0xF0)
+    return np.where(two, (x << 8) | x1, 0) + np.where(three, (x << 16) | (x1 << 8) | x2, 0) if n else x
+
 _COLON_CODE = ord(":")
 
 # ---------------------------------------------------------------------------
@@ -640,9 +655,18 @@ def batch_features(
     def per_line(pos: np.ndarray) -> np.ndarray:
         return np.bincount(np.searchsorted(nl, pos), minlength=M).astype(np.float64)
 
-    n_comma = per_line(np.flatnonzero(a == 44))
     sp_next = np.concatenate((a[1:] == 32, [False]))
-    n_marks = per_line(np.flatnonzero(((a == 46) | (a == 33) | (a == 63)) & sp_next))
+    commas = [np.flatnonzero(a == 44)]
+    marks = [np.flatnonzero(((a == 46) | (a == 33) | (a == 63)) & sp_next)]
+    if not ascii_only:
+        # The commas and sentence marks of scripts that write their own: "，"
+        # "、" "،" and "。" "！" "？" inside a line (they take no space after).
+        code = _char_codes(a)
+        commas.append(np.flatnonzero(np.isin(code, _WIDE_COMMA_CODES)))
+        inside = np.flatnonzero(np.isin(code, _WIDE_MARK_CODES))
+        marks.append(inside[(inside + 3 < n) & (a[np.minimum(inside + 3, n - 1)] != 10)])
+    n_comma = per_line(np.concatenate(commas))
+    n_marks = per_line(np.concatenate(marks))
     sep = (a == 124) | (a == 62) | (a == 47) | (a == 92)  # | > / \\
     dash = np.flatnonzero(a == 45)  # " - " as a separator
     if dash.size:
