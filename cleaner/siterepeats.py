@@ -88,11 +88,15 @@ PROTECT_MIN_PROSE_WORDS = 20
 MAX_PAGE_WORDS = 1 << 24
 
 
+# A key of NEAR_LINE_MIN_WORDS words has at least this many characters.
+_NEAR_MIN_CHARS = 2 * NEAR_LINE_MIN_WORDS - 1
+
+
 def _near_hashes(source: str, key: str) -> tuple[int, ...]:
     """Table hashes of a long line's first and last words (one space between
     words in a key: a line of NEAR_LINE_MIN_WORDS words has at least twice
     as many characters, less one; the length is tested first, it is cheaper)."""
-    if len(key) < 2 * NEAR_LINE_MIN_WORDS - 1 or key.count(" ") < NEAR_LINE_MIN_WORDS - 1:
+    if len(key) < _NEAR_MIN_CHARS or key.count(" ") < NEAR_LINE_MIN_WORDS - 1:
         return ()
     parts = key.split(" ")
     return (_hash(f"{source}\x01{' '.join(parts[:NEAR_LINE_WORDS])}"),
@@ -191,8 +195,10 @@ class SiteRepeats:
         """_prose_words of every line, computed once per document."""
         words = doc.scratch.get("prose_words")
         if words is None:
-            words = doc.scratch["prose_words"] = [_prose_words(key, line) if key else 0
-                                                  for key, line in zip(line_keys(doc), doc.lines)]
+            # (the word count inline first: most lines are too short to be prose)
+            words = doc.scratch["prose_words"] = [
+                _prose_words(key, line) if key.count(" ") >= PROSE_MIN_WORDS - 1 else 0
+                for key, line in zip(line_keys(doc), doc.lines)]
         return words
 
     def _near_line_hashes(self, doc: Document) -> list[tuple[int, ...]]:
@@ -201,7 +207,9 @@ class SiteRepeats:
         near = doc.scratch.get("near_hashes")
         if near is None:
             source = doc.source
-            near = doc.scratch["near_hashes"] = [_near_hashes(source, key) for key in line_keys(doc)]
+            # (the length test inline first: most lines are too short)
+            near = doc.scratch["near_hashes"] = [_near_hashes(source, key) if len(key) >= _NEAR_MIN_CHARS else ()
+                                                 for key in line_keys(doc)]
         return near
 
     def observe(self, doc: Document) -> None:
