@@ -161,22 +161,24 @@ _BULLET_CODES = np.array(sorted(_code(c) for c in "-*+>•·–—►▪●◦»
 _SEP_CODES_2 = (0xC2BB, 0xC2AB, 0xC2B7)  # » « ·
 _SEP_CODES_3 = (0xE280A2, 0xE280BA, 0xE280B9, 0xE296AA, 0xE296BA, 0xE296B8, 0xE297A6, 0xE2978F)
 _ELLIPSIS_CODE = _code("…")
+_COLON_CODE = ord(":")
 _WIDE_COMMA_CODES = np.array(sorted(_code(c) for c in "，、،"), dtype=np.int64)
 _WIDE_MARK_CODES = np.array(sorted(_code(c) for c in "。！？"), dtype=np.int64)
 
 
-def _char_codes(a: np.ndarray) -> np.ndarray:
-    """At each byte offset, the big-endian integer of the 2- or 3-byte UTF-8
-    character starting there (0 elsewhere): what `_code` gives for a character."""
+def _codes_of(a: np.ndarray, leads: tuple[int, ...], codes: np.ndarray) -> np.ndarray:
+    """Offsets of the characters in `codes` (see `_code`; 2 or 3 UTF-8 bytes,
+    lead bytes among `leads`): the lead bytes are found first, they are rare."""
     n = a.shape[0]
-    x = a.astype(np.int64)
-    x1 = np.concatenate((x[1:], [0]))
-    x2 = np.concatenate((x[2:], [0, 0]))
-    two = (x >= 0xC2) & (x < 0xE0)
-    three = (x >= 0xE0) & (x < 0xF0)
-    return np.where(two, (x << 8) | x1, 0) + np.where(three, (x << 16) | (x1 << 8) | x2, 0) if n else x
+    pos = np.flatnonzero(np.isin(a, leads))
+    pos = pos[pos + 1 < n]
+    if pos.size == 0:
+        return pos
+    x = a[pos].astype(np.int64)
+    two = (x << 8) | a[pos + 1]
+    three = (two << 8) | a[np.minimum(pos + 2, n - 1)]  # (a 3-byte character has its 3 bytes)
+    return pos[np.where(x < 0xE0, np.isin(two, codes), np.isin(three, codes))]
 
-_COLON_CODE = ord(":")
 
 # ---------------------------------------------------------------------------
 # Word keys and the stop-word table
@@ -372,16 +374,17 @@ def _unspaced_word_cuts(a: np.ndarray, isw: np.ndarray) -> np.ndarray:
     Korean has spaces and is not cut.
     """
     n = a.shape[0]
-    if n < 3:
-        return np.zeros(0, dtype=np.int64)
-    a1 = np.concatenate((a[1:], [0]))
-    cjk = ((a == 0xE3) & (a1 >= 0x81)) | ((a >= 0xE4) & (a <= 0xE9))  # U+3041-9FFF: kana, ideographs
-    southeast = (((a == 0xE0) & (a1 >= 0xB8) & (a1 <= 0xBB))  # U+0E00-0EFF: Thai, Lao
-                 | ((a == 0xE1) & ((a1 == 0x9E) | (a1 == 0x9F) | (a1 == 0x80) | (a1 == 0x81))))  # Khmer, Burmese
-    cuts = [_run_cuts(np.flatnonzero(cjk), CJK_CHARS_PER_WORD, n)]
-    if southeast.any():
-        cuts.append(_run_cuts(np.flatnonzero(southeast), SOUTHEAST_ASIAN_CHARS_PER_WORD, n))
-    cut = np.concatenate(cuts)
+    # Lead bytes E0-E9 first (rare outside these scripts), then their second byte.
+    lead = np.flatnonzero((a - np.uint8(0xE0)) < 10)
+    lead = lead[lead + 2 < n]
+    if lead.size == 0:
+        return lead
+    first, second = a[lead], a[lead + 1]
+    cjk = ((first == 0xE3) & (second >= 0x81)) | (first >= 0xE4)  # U+3041-9FFF: kana, ideographs
+    southeast = (((first == 0xE0) & (second >= 0xB8) & (second <= 0xBB))  # U+0E00-0EFF: Thai, Lao
+                 | ((first == 0xE1) & ((second == 0x9E) | (second == 0x9F) | (second <= 0x81))))  # Khmer, Burmese
+    cut = np.concatenate((_run_cuts(lead[cjk], CJK_CHARS_PER_WORD, n),
+                          _run_cuts(lead[southeast], SOUTHEAST_ASIAN_CHARS_PER_WORD, n)))
     cut = cut[(cut > 0) & (cut < n)]
     return np.unique(cut[isw[cut] & isw[cut - 1]])
 
@@ -661,9 +664,8 @@ def batch_features(
     if not ascii_only:
         # The commas and sentence marks of scripts that write their own: "，"
         # "、" "،" and "。" "！" "？" inside a line (they take no space after).
-        code = _char_codes(a)
-        commas.append(np.flatnonzero(np.isin(code, _WIDE_COMMA_CODES)))
-        inside = np.flatnonzero(np.isin(code, _WIDE_MARK_CODES))
+        commas.append(_codes_of(a, (0xD8, 0xE3, 0xEF), _WIDE_COMMA_CODES))
+        inside = _codes_of(a, (0xE3, 0xEF), _WIDE_MARK_CODES)
         marks.append(inside[(inside + 3 < n) & (a[np.minimum(inside + 3, n - 1)] != 10)])
     n_comma = per_line(np.concatenate(commas))
     n_marks = per_line(np.concatenate(marks))
