@@ -20,8 +20,10 @@ import re
 # Ends like a sentence: a stop, then only closing quotes and brackets; or a
 # closing quote.  (The regular expression is the definition; `ends_sentence`
 # computes the same from the end of the line, without scanning it.)
-SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*\s*$|[\"”»]\s*$")
-_STOPS = frozenset(".!?…。！？")
+# Stops of other scripts too: Devanagari danda and double danda, Urdu full stop,
+# Arabic question mark, Armenian and Ethiopic full stops.
+SENTENCE_END = re.compile(r"[.!?…。！？।॥۔؟։።][\"'”’»)\]]*\s*$|[\"”»]\s*$")
+_STOPS = frozenset(".!?…。！？।॥۔؟։።")
 _CLOSERS = "\"'”’»)]"
 _QUOTES = frozenset("\"”»")
 PROSE_MIN_WORDS = 6

@@ -155,7 +155,7 @@ def _code(s: str) -> int:
     return int.from_bytes(s.encode("utf-8"), "big")
 
 
-_SENT_CODES = np.array(sorted(_code(c) for c in ".!?;…。！？"), dtype=np.int64)
+_SENT_CODES = np.array(sorted(_code(c) for c in ".!?;…。！？।॥۔؟։።"), dtype=np.int64)  # (see dedupview)
 _CLOSER_CODES = np.array(sorted(_code(c) for c in "\"')]”’»）」"), dtype=np.int64)
 _BULLET_CODES = np.array(sorted(_code(c) for c in "-*+>•·–—►▪●◦»▸"), dtype=np.int64)
 _SEP_CODES_2 = (0xC2BB, 0xC2AB, 0xC2B7)  # » « ·

@@ -190,6 +190,9 @@ def test_word_counts_and_sentence_ends():
     assert list(f["end_sentence"]) == [1, 0, 0, 1, 1]
     assert list(f["end_colon"]) == [0, 0, 1, 0, 0]
     assert list(f["end_ellipsis"]) == [0, 0, 0, 1, 0]
+    # the stops of other scripts: Devanagari danda, Urdu full stop, Arabic question mark
+    g, _ = feats(["महापौर ने धन्यवाद दिया।", "شہر نے بجٹ منظور کیا۔", "هل وافق المجلس؟", "समाचार"])
+    assert list(g["end_sentence"]) == [1, 1, 1, 0]
     assert list(f["end_alnum"]) == [0, 1, 0, 0, 0]
 
 
