@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import re
 
+from .textnorm import count_words
+
 # Ends like a sentence: a stop, then only closing quotes and brackets; or a
 # closing quote.  (The regular expression is the definition; `ends_sentence`
 # computes the same from the end of the line, without scanning it.)
 # Stops of other scripts too: Devanagari danda and double danda, Urdu full stop,
-# Arabic question mark, Armenian and Ethiopic full stops.
-SENTENCE_END = re.compile(r"[.!?…。！？।॥۔؟։።][\"'”’»)\]]*\s*$|[\"”»]\s*$")
-_STOPS = frozenset(".!?…。！？।॥۔؟։።")
+# Arabic question mark, Armenian, Ethiopic, Khmer and Burmese full stops.
+SENTENCE_END = re.compile(r"[.!?…。！？।॥۔؟։።។။][\"'”’»)\]]*\s*$|[\"”»]\s*$")
+_STOPS = frozenset(".!?…。！？।॥۔؟։።។။")
 _CLOSERS = "\"'”’»)]"
 _QUOTES = frozenset("\"”»")
 PROSE_MIN_WORDS = 6
@@ -48,7 +50,7 @@ def is_prose(line: str, words: int) -> bool:
 
 def main_block(lines: list[str]) -> tuple[int, int, list[bool]]:
     """(start, end, prose flags) of the highest-weight block of `lines`."""
-    counts = [len(line.split()) for line in lines]
+    counts = [count_words(line) for line in lines]
     prose = [is_prose(line, n) for line, n in zip(lines, counts)]
     best = current = 0
     best_span = (0, 0)
@@ -74,7 +76,7 @@ def dedup_view(text: str) -> str:
         return ""
     start, end, prose = main_block(lines)
     block = [line for line, p in zip(lines[start:end], prose[start:end]) if p]
-    if sum(len(line.split()) for line in block) < MIN_VIEW_WORDS:
+    if sum(count_words(line) for line in block) < MIN_VIEW_WORDS:
         # Too little prose to trust a block: hash everything.  The text itself,
         # not its lines rejoined (the same tokens), so that a caller can see
         # the body is the whole text and hash it once.

@@ -51,6 +51,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from .textnorm import CJK_CHARS_PER_WORD, SOUTHEAST_ASIAN_CHARS_PER_WORD
+
 __all__ = [
     "LineModel",
     "FEATURES",
@@ -155,7 +157,7 @@ def _code(s: str) -> int:
     return int.from_bytes(s.encode("utf-8"), "big")
 
 
-_SENT_CODES = np.array(sorted(_code(c) for c in ".!?;…。！？।॥۔؟։።"), dtype=np.int64)  # (see dedupview)
+_SENT_CODES = np.array(sorted(_code(c) for c in ".!?;…。！？।॥۔؟։።។။"), dtype=np.int64)  # (see dedupview)
 _CLOSER_CODES = np.array(sorted(_code(c) for c in "\"')]”’»）」"), dtype=np.int64)
 _BULLET_CODES = np.array(sorted(_code(c) for c in "-*+>•·–—►▪●◦»▸"), dtype=np.int64)
 _SEP_CODES_2 = (0xC2BB, 0xC2AB, 0xC2B7)  # » « ·
@@ -353,13 +355,6 @@ def _word_bounds(a: np.ndarray, ascii_only: bool) -> tuple[np.ndarray, np.ndarra
             S = np.sort(np.concatenate((S, cuts)))
             E = np.sort(np.concatenate((E, cuts)))
     return S, E
-
-
-# Characters per word in scripts written without spaces: Chinese words average
-# under two characters, Japanese ones a little over; Thai, Lao, Khmer and
-# Burmese words about four code points (vowel and tone marks included).
-CJK_CHARS_PER_WORD = 2
-SOUTHEAST_ASIAN_CHARS_PER_WORD = 4
 
 
 def _unspaced_word_cuts(a: np.ndarray, isw: np.ndarray) -> np.ndarray:
@@ -1041,8 +1036,16 @@ class LineModel:
 
     def score_batch(self, docs: Sequence[Doc]) -> list[list[float]]:
         """P(boilerplate) per line for each (lines, repeats | None, source_docs) document."""
-        doc, line, _, _, z = self.forward(docs)
+        return self.score_batch_and_language(docs)[0]
+
+    def score_batch_and_language(self, docs: Sequence[Doc]) -> tuple[list[list[float]], list[bool]]:
+        """`score_batch`, and for each document whether a stop-word list fit
+        it (False: the model scored it without its strongest prose signal)."""
+        doc, line, X, _, z = self.forward(docs)
         p = _sigmoid(z)
+        has_language = [True] * len(docs)
+        for d in np.unique(doc[X[:, _F["no_lang"]] > 0.5]).tolist():
+            has_language[d] = False
         out = [[0.0] * len(d[0]) for d in docs]
         if p.shape[0] == sum(len(o) for o in out):  # no blank lines: fast path
             pl = p.tolist()
@@ -1050,10 +1053,10 @@ class LineModel:
             for o in out:
                 o[:] = pl[k:k + len(o)]
                 k += len(o)
-            return out
+            return out, has_language
         for d, i, v in zip(doc.tolist(), line.tolist(), p.tolist()):
             out[d][i] = v
-        return out
+        return out, has_language
 
     def score(
         self,

@@ -13,7 +13,7 @@ from .document import Document
 from .lexicon import RuleSet, load_rules
 from .textnorm import fold_lines, folded_keys, line_key
 
-_SENTENCE_END = regex.compile(r"[.!?…:;。！？।॥۔؟։።»\"”’)\]]\s*$")  # (stops of other scripts: see dedupview)
+_SENTENCE_END = regex.compile(r"[.!?…:;。！？।॥۔؟։።។။»\"”’)\]]\s*$")  # (stops of other scripts: see dedupview)
 
 # Dangling fragments after the article: at most this many words, no sentence
 # end.  "je suis" is the seed's example; "Tags", "Related" are others.

@@ -66,6 +66,28 @@ def folded_keys(folded: bytes) -> list[str]:
     return [key.strip() for key in _SPACE_RUN.sub(b" ", text).decode().split("\n")]
 
 
+# Characters per word in scripts written without spaces: Chinese words average
+# under two characters, Japanese ones a little over; Thai, Lao, Khmer and
+# Burmese words about four code points (vowel and tone marks included).
+CJK_CHARS_PER_WORD = 2
+SOUTHEAST_ASIAN_CHARS_PER_WORD = 4
+_CJK_RUN = re.compile("[\u3041-\u9fff]+")
+_SOUTHEAST_RUN = re.compile("[\u0e00-\u0eff\u1000-\u107f\u1780-\u17ff]+")
+_UNSPACED = re.compile("[\u3041-\u9fff\u0e00-\u0eff\u1000-\u107f\u1780-\u17ff]")
+
+
+def count_words(line: str) -> int:
+    """Words of a line: its space-separated tokens, where a run of a script
+    written without spaces (Chinese, Japanese, Thai, ...) counts as a word
+    every few characters, so that a Chinese sentence is not "one word"."""
+    if line.isascii() or not _UNSPACED.search(line):
+        return len(line.split())
+    for pattern, per_word in ((_CJK_RUN, CJK_CHARS_PER_WORD), (_SOUTHEAST_RUN, SOUTHEAST_ASIAN_CHARS_PER_WORD)):
+        if pattern.search(line):  # each run becomes its words, set apart ("AI技术" -> "AI w")
+            line = pattern.sub(lambda run: " w" * -(-len(run.group()) // per_word) + " ", line)
+    return len(line.split())
+
+
 def text_hash(text: str) -> int:
     """64-bit hash of a text (lone surrogates included), for tables keyed by text."""
     return xxhash.xxh3_64_intdigest(text.encode("utf-8", "surrogatepass"))

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from cleaner.dedupview import SENTENCE_END, dedup_view, ends_sentence, is_prose
 
 # Stops, closers, quotes, spaces (incl. no-break and ideographic) and letters.
-ALPHABET = ".!?…。！？।॥۔؟։።\"'”’»)][ \t\u00a0\u3000abcXYZ:;,-"
+ALPHABET = ".!?…。！？।॥۔؟։።។။\"'”’»)][ \t\u00a0\u3000abcXYZ:;,-"
 
 
 @settings(max_examples=500, deadline=None)
