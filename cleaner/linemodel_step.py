@@ -43,7 +43,7 @@ class LineModelStep:
         kept = [i for i, r in enumerate(doc.removed) if r is None and doc.lines[i].strip()]
         doomed = [i for i in kept if probs[i] >= self.threshold]
         if doomed and not has_language:
-            # No stop-word list fits the document (Hebrew, Chinese, ...): the
+            # No stop-word list fits the document (Chinese, Japanese, Thai, ...): the
             # model lacks its strongest prose signal and leans on the lines
             # around, so in a site's template a short article's paragraphs
             # look like the template.  Its main block's prose stays.
