@@ -366,6 +366,17 @@ def test_check_many_equals_sequential(base_docs):
     assert out == seq
 
 
+def test_large_table_lookups_give_the_same_flags(base_docs, monkeypatch):
+    """A large index reads whole buckets instead of windows (RAGGED_FROM):
+    same candidates, so the same flags, one document or a batch at a time."""
+    items = _mixed_items(base_docs)
+    dd = Deduplicator()
+    seq = [dd.check(i, t) for i, t in items]
+    monkeypatch.setattr(_KeyTable, "RAGGED_FROM", 0)
+    for bs in (1, 64):
+        assert Deduplicator().check_many(iter(items), batch_size=bs) == seq
+
+
 def test_determinism_two_fresh_runs(base_docs, tmp_path):
     items = _mixed_items(base_docs)
     r1, r2 = Deduplicator(), Deduplicator()
@@ -542,10 +553,13 @@ def test_lsh_parameters():
 
 
 # --- index internals ------------------------------------------------------------------
-def test_key_table_delta_main_and_in_place_merge(monkeypatch):
+@pytest.mark.parametrize("ragged_from", [0, 1 << 40], ids=["whole buckets", "windows"])
+def test_key_table_delta_main_and_in_place_merge(monkeypatch, ragged_from):
     # Tiny buckets and windows so that stash overflow, flushes, in-place merges
-    # across chunk boundaries and directory refinement all happen.
+    # across chunk boundaries and directory refinement all happen; both ways
+    # of reading main (whole buckets as on a large table, fixed windows).
     shrink_key_table(monkeypatch)
+    monkeypatch.setattr(_KeyTable, "RAGGED_FROM", ragged_from)
     monkeypatch.setattr(_KeyTable, "MERGE_CHUNK", 37)
     T, hbits = 3, 27
     table = _KeyTable(T, hbits)
