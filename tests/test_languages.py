@@ -1,5 +1,6 @@
-"""Scripts written without spaces (Chinese, Japanese, Thai): an article keeps
-its paragraphs, alone and inside a site's template, and the template goes."""
+"""Short articles in many languages keep their paragraphs, alone and inside a
+site's template, and the template goes; scripts written without spaces
+(Chinese, Japanese, Thai) included."""
 import pytest
 
 from cleaner import Document, Pipeline
@@ -7,11 +8,46 @@ from cleaner.dedupview import dedup_view
 from cleaner.textnorm import count_words
 
 TEMPLATES = {
+    "en": (["Home", "News", "Sport"], ["Contact us", "Terms of use"]),
+    "fi": (["Etusivu", "Uutiset", "Urheilu"], ["Ota yhteyttä", "Käyttöehdot"]),
+    "ar": (["الرئيسية", "أخبار", "رياضة"], ["اتصل بنا", "شروط الاستخدام"]),
+    "ko": (["홈", "뉴스", "스포츠"], ["문의하기", "이용약관"]),
+    "hi": (["होम", "समाचार", "खेल"], ["संपर्क करें", "उपयोग की शर्तें"]),
     "zh": (["首页", "新闻", "体育"], ["联系我们", "关于我们"]),
     "ja": (["ホーム", "ニュース", "スポーツ"], ["お問い合わせ", "利用規約"]),
     "th": (["หน้าแรก", "ข่าว", "กีฬา"], ["ติดต่อเรา", "เกี่ยวกับเรา"]),
 }
 ARTICLES = {
+    "en": [["The city council approved a new budget on Tuesday that raises spending on public transport.",
+             "The finance office said the plan adds two new bus lines."],
+            ["A technology company said it will launch a new electric car next year with a long range.",
+             "Analysts expect the model to sharpen competition in the market."],
+            ["A university has opened an artificial intelligence course and will admit two hundred students.",
+             "The school said the course combines theory and practice."]],
+    "fi": [["Kaupunginvaltuusto hyväksyi tiistaina uuden talousarvion, joka lisää joukkoliikenteen rahoitusta.",
+            "Talousosaston mukaan suunnitelma tuo kaksi uutta bussilinjaa."],
+           ["Teknologiayhtiö kertoi tuovansa ensi vuonna markkinoille uuden sähköauton, jolla on pitkä toimintamatka.",
+            "Analyytikoiden mukaan malli kiristää kilpailua markkinoilla."],
+           ["Yliopisto avasi uuden tekoälyn koulutusohjelman ja ottaa tänä vuonna vastaan kaksisataa opiskelijaa.",
+            "Yliopiston mukaan opetus yhdistää teoriaa ja käytäntöä."]],
+    "ar": [["وافق مجلس المدينة يوم الثلاثاء على ميزانية جديدة تزيد الإنفاق على النقل العام بعد نقاش طويل.",
+            "وقالت إدارة المالية إن الخطة ستضيف خطين جديدين للحافلات."],
+           ["أعلنت شركة تكنولوجيا أنها ستطلق سيارة كهربائية جديدة العام المقبل بمدى قيادة طويل.",
+            "ويرى المحللون أن الطراز سيزيد المنافسة في السوق."],
+           ["افتتحت جامعة تخصصا جديدا في الذكاء الاصطناعي وستقبل مئتي طالب هذا العام.",
+            "وقالت الجامعة إن الدروس ستجمع بين النظرية والتطبيق."]],
+    "ko": [["서울시의회는 화요일 몇 달간의 논의 끝에 대중교통 지출을 늘리는 새 예산안을 승인했다.",
+            "재무국에 따르면 이 계획으로 새로운 버스 노선 두 개가 추가된다."],
+           ["한 기술 기업은 내년에 주행 거리가 긴 새로운 전기차를 출시하겠다고 발표했다.",
+            "분석가들은 이 모델이 시장 경쟁을 심화시킬 것으로 보고 있다."],
+           ["한 대학은 인공지능 학과를 새로 열고 올해 이백 명의 학생을 받을 예정이다.",
+            "학교 측은 수업이 이론과 실습을 결합할 것이라고 밝혔다."]],
+    "hi": [["नगर परिषद ने मंगलवार को लंबी बहस के बाद सार्वजनिक परिवहन पर खर्च बढ़ाने वाले नए बजट को मंजूरी दी।",
+            "वित्त विभाग ने कहा कि इस योजना से दो नई बस लाइनें जुड़ेंगी।"],
+           ["एक तकनीकी कंपनी ने घोषणा की कि वह अगले साल लंबी दूरी वाली नई इलेक्ट्रिक कार लॉन्च करेगी।",
+            "विश्लेषकों का मानना है कि यह मॉडल बाजार में प्रतिस्पर्धा बढ़ाएगा।"],
+           ["एक विश्वविद्यालय ने कृत्रिम बुद्धिमत्ता का नया विभाग खोला है और इस साल दो सौ छात्रों को प्रवेश देगा।",
+            "विश्वविद्यालय ने कहा कि पढ़ाई में सिद्धांत और व्यवहार दोनों शामिल होंगे।"]],
     "zh": [["北京市政府周二批准了一项新的预算计划，将增加对公共交通的投入。议会对此讨论了几个月。",
             "财政局表示，该计划将新增两条公交线路，并延长中央图书馆的开放时间。"],
            ["上海的一家科技公司宣布，将在明年推出一款新的电动汽车，续航里程超过六百公里。",
@@ -35,8 +71,10 @@ ARTICLES = {
 
 # Not Thai yet: Thai marks no sentence end, so its paragraphs never read as
 # prose to the body test that keeps them (see the README's known gaps).
-@pytest.mark.parametrize("lang", ["ja", "zh"])
+@pytest.mark.parametrize("lang", sorted(set(TEMPLATES) - {"th"}))
 def test_articles_of_one_site_keep_their_paragraphs_and_lose_the_template(lang):
+    # The second paragraph sits between the first and the footer: the line
+    # model used to score it as template (all of these but English lost it).
     top, bottom = TEMPLATES[lang]
     docs = [Document(id=f"{lang}{i}", text="\n".join(top + body + bottom), source=f"{lang}.example")
             for i, body in enumerate(ARTICLES[lang])]
