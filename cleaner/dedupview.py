@@ -45,7 +45,13 @@ def ends_sentence(line: str) -> bool:
 
 
 def is_prose(line: str, words: int) -> bool:
-    return words >= PROSE_MIN_WORDS and ends_sentence(line)
+    """Enough words, and ends like a sentence; in Thai and Lao, which mark no
+    sentence end, twice as many words and the line ends in that script."""
+    if words < PROSE_MIN_WORDS:
+        return False
+    if ends_sentence(line):
+        return True
+    return words >= 2 * PROSE_MIN_WORDS and "\u0e00" <= line.rstrip()[-1:] <= "\u0eff"
 
 
 def main_block(lines: list[str]) -> tuple[int, int, list[bool]]:

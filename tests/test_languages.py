@@ -4,7 +4,7 @@ site's template, and the template goes; scripts written without spaces
 import pytest
 
 from cleaner import Document, Pipeline
-from cleaner.dedupview import dedup_view
+from cleaner.dedupview import dedup_view, is_prose
 from cleaner.textnorm import count_words
 
 TEMPLATES = {
@@ -76,9 +76,7 @@ ARTICLES = {
 }
 
 
-# Not Thai yet: Thai marks no sentence end, so its paragraphs never read as
-# prose to the body test that keeps them (see the README's known gaps).
-@pytest.mark.parametrize("lang", sorted(set(TEMPLATES) - {"th"}))
+@pytest.mark.parametrize("lang", sorted(TEMPLATES))
 def test_articles_of_one_site_keep_their_paragraphs_and_lose_the_template(lang):
     # The second paragraph sits between the first and the footer: the line
     # model used to score it as template (all of these but English lost it).
@@ -109,3 +107,11 @@ def test_the_duplicate_view_of_a_chinese_article_is_its_body():
     top, bottom = TEMPLATES["zh"]
     body = ARTICLES["zh"][0] + ARTICLES["zh"][1]
     assert dedup_view("\n".join(top + body + bottom)) == "\n".join(body)
+
+
+def test_a_long_thai_line_reads_as_prose_without_a_sentence_mark():
+    # Thai marks no sentence end: twice the usual words, ending in Thai, is prose.
+    para = ARTICLES["th"][0][1]
+    assert is_prose(para, count_words(para))
+    assert not is_prose("หน้าแรก", count_words("หน้าแรก"))
+    assert not is_prose("The council met on Tuesday and agreed to fund the new library", 12)
