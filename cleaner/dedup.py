@@ -550,7 +550,7 @@ class _KeyTable:
                 r, c = hit.nonzero()
                 out_q.append(r)
                 out_r.append(g[r, c])
-        extra = self._fallback_hits(qs, p, bk, main=not ragged)
+        extra = self._fallback_hits(qs, p, bk, windows=not ragged)
         if extra:
             q, r = zip(*extra)
             out_q.append(np.array(q, dtype=np.int64))
@@ -583,13 +583,14 @@ class _KeyTable:
             hits += self._fallback_hits(qs, p, bk)
         return hits, bk
 
-    def _fallback_hits(self, qs: np.ndarray, p: np.ndarray, bk: np.ndarray, main: bool = True) -> list[tuple[int, int]]:
+    def _fallback_hits(self, qs: np.ndarray, p: np.ndarray, bk: np.ndarray,
+                       windows: bool = True) -> list[tuple[int, int]]:
         """(query position, row) pairs the fixed-size gathers cannot see: main
-        buckets longer than the window (binary search; `main` False: the
-        caller read whole buckets) and delta entries that overflowed into the
-        stash."""
+        buckets longer than the window (binary search; not when the caller
+        read whole buckets, `windows` False) and delta entries that
+        overflowed into the stash."""
         out: list[tuple[int, int]] = []
-        if main and self._overfull and self._main.n:
+        if windows and self._overfull and self._main.n:
             main = self._main.view()
             found = np.isin(p, np.fromiter(self._overfull, dtype=p.dtype, count=len(self._overfull)))
             for i in found.nonzero()[0].tolist():
