@@ -770,8 +770,7 @@ class Deduplicator:
         word: b band keys of the body, the exact key, the whole text's band
         keys.  key32 = table id << hbits | top hbits of the hash (`full`: the
         `_full_keys`, when already computed)."""
-        keys = self._full_keys(sigs, exact) if full is None else full.copy()
-        keys >>= self._kshift
+        keys = (self._full_keys(sigs, exact) if full is None else full) >> self._kshift
         keys <<= _S32
         keys |= self._table_ids
         return keys
@@ -803,17 +802,6 @@ class Deduplicator:
         keep = np.ones(len(qi), dtype=bool)
         keep[band] = (stored == query).all(axis=1)
         return qi[keep], cand[keep]
-
-    def _same_band_values_one(self, hits: list[tuple[int, int]], sig: np.ndarray) -> list[tuple[int, int]]:
-        """`_same_band_values` for the (table, row) hits of one document."""
-        band = [(t, r) for t, r in hits if t != self.bands]
-        if not band:
-            return hits
-        tables, rows = zip(*band)
-        cols = self._band_cols[list(tables)]
-        stored = np.take_along_axis(self._gather_rows(self._sig_blocks, np.array(rows, dtype=np.int64)), cols, 1)
-        same = (stored == sig[cols]).all(axis=1).tolist()
-        return [h for h in hits if h[0] == self.bands] + [h for h, ok in zip(band, same) if ok]
 
     @staticmethod
     def _gather_rows(blocks: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
@@ -1017,7 +1005,9 @@ class Deduplicator:
         keys = self._keys_one(sig, exact)
         hits, buckets = self._table.lookup_one(keys)
         if hits:
-            hits = self._same_band_values_one(hits, sig)
+            tables, rows = np.array(hits, dtype=np.int64).T
+            tables, rows = self._same_band_values(tables, rows, sig[None, :])  # one document: query = table
+            hits = list(zip(tables.tolist(), rows.tolist()))
         if hits:
             match, rep = self._decide({r for t, r in hits if t == b}, {r for t, r in hits if t != b},
                                       sig, exact, near, size)

@@ -22,10 +22,12 @@ from .textnorm import count_words
 # Ends like a sentence: a stop, then only closing quotes and brackets; or a
 # closing quote.  (The regular expression is the definition; `ends_sentence`
 # computes the same from the end of the line, without scanning it.)
-# Stops of other scripts too: Devanagari danda and double danda, Urdu full stop,
-# Arabic question mark, Armenian, Ethiopic, Khmer and Burmese full stops.
-SENTENCE_END = re.compile(r"[.!?…。！？।॥۔؟։።។။][\"'”’»)\]]*\s*$|[\"”»]\s*$")
-_STOPS = frozenset(".!?…。！？।॥۔؟։።។။")
+# The stops of other scripts too: Devanagari danda and double danda, Urdu full
+# stop, Arabic question mark, Armenian, Ethiopic, Khmer and Burmese full stops.
+# (The line rules and the line model's features end sentences with these too.)
+SENTENCE_STOPS = ".!?…。！？।॥۔؟։።។။"
+SENTENCE_END = re.compile(f"[{re.escape(SENTENCE_STOPS)}]" + r"[\"'”’»)\]]*\s*$|[\"”»]\s*$")
+_STOPS = frozenset(SENTENCE_STOPS)
 _CLOSERS = "\"'”’»)]"
 _QUOTES = frozenset("\"”»")
 PROSE_MIN_WORDS = 6

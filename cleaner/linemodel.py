@@ -51,6 +51,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from .dedupview import SENTENCE_STOPS
 from .textnorm import CJK_CHARS_PER_WORD, SOUTHEAST_ASIAN_CHARS_PER_WORD
 
 __all__ = [
@@ -157,7 +158,7 @@ def _code(s: str) -> int:
     return int.from_bytes(s.encode("utf-8"), "big")
 
 
-_SENT_CODES = np.array(sorted(_code(c) for c in ".!?;…。！？।॥۔؟։።។။"), dtype=np.int64)  # (see dedupview)
+_SENT_CODES = np.array(sorted(_code(c) for c in SENTENCE_STOPS + ";"), dtype=np.int64)
 _CLOSER_CODES = np.array(sorted(_code(c) for c in "\"')]”’»）」"), dtype=np.int64)
 _BULLET_CODES = np.array(sorted(_code(c) for c in "-*+>•·–—►▪●◦»▸"), dtype=np.int64)
 _SEP_CODES_2 = (0xC2BB, 0xC2AB, 0xC2B7)  # » « ·
@@ -168,11 +169,10 @@ _WIDE_COMMA_CODES = np.array(sorted(_code(c) for c in "，、،"), dtype=np.int6
 _WIDE_MARK_CODES = np.array(sorted(_code(c) for c in "。！？"), dtype=np.int64)
 
 
-def _codes_of(a: np.ndarray, leads: tuple[int, ...], codes: np.ndarray) -> np.ndarray:
-    """Offsets of the characters in `codes` (see `_code`; 2 or 3 UTF-8 bytes,
-    lead bytes among `leads`): the lead bytes are found first, they are rare."""
+def _codes_of(a: np.ndarray, pos: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """The offsets among `pos` (candidate lead bytes, found first: they are
+    rare) where a character of `codes` starts (see `_code`; 2 or 3 UTF-8 bytes)."""
     n = a.shape[0]
-    pos = np.flatnonzero(np.isin(a, leads))
     pos = pos[pos + 1 < n]
     if pos.size == 0:
         return pos
@@ -350,14 +350,14 @@ def _word_bounds(a: np.ndarray, ascii_only: bool) -> tuple[np.ndarray, np.ndarra
     d = np.diff(isw.view(np.int8), prepend=np.int8(0), append=np.int8(0))
     S, E = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
     if not ascii_only:
-        cuts = _unspaced_word_cuts(a, isw)
+        cuts = _unspaced_word_cuts(a, isw, hi[(lead >= 0xE0) & (lead <= 0xE9)])
         if cuts.size:  # a cut ends one word and starts the next
             S = np.sort(np.concatenate((S, cuts)))
             E = np.sort(np.concatenate((E, cuts)))
     return S, E
 
 
-def _unspaced_word_cuts(a: np.ndarray, isw: np.ndarray) -> np.ndarray:
+def _unspaced_word_cuts(a: np.ndarray, isw: np.ndarray, lead: np.ndarray) -> np.ndarray:
     """Offsets inside runs of word bytes where text of a script written
     without spaces is cut into words.
 
@@ -366,11 +366,10 @@ def _unspaced_word_cuts(a: np.ndarray, isw: np.ndarray) -> np.ndarray:
     would look like a one-word menu item, and the model would remove the
     article.  A run of such characters (all three bytes long in UTF-8) is cut
     every few characters, and where it meets other word characters ("AI技术").
-    Korean has spaces and is not cut.
+    Korean has spaces and is not cut.  `lead`: the offsets of the lead bytes
+    E0-E9 (rare outside these scripts); their second byte tells the script.
     """
     n = a.shape[0]
-    # Lead bytes E0-E9 first (rare outside these scripts), then their second byte.
-    lead = np.flatnonzero((a - np.uint8(0xE0)) < 10)
     lead = lead[lead + 2 < n]
     if lead.size == 0:
         return lead
@@ -659,8 +658,9 @@ def batch_features(
     if not ascii_only:
         # The commas and sentence marks of scripts that write their own: "，"
         # "、" "،" and "。" "！" "？" inside a line (they take no space after).
-        commas.append(_codes_of(a, (0xD8, 0xE3, 0xEF), _WIDE_COMMA_CODES))
-        inside = _codes_of(a, (0xE3, 0xEF), _WIDE_MARK_CODES)
+        wide = np.flatnonzero(np.isin(a, (0xD8, 0xE3, 0xEF)))  # the lead bytes of all six
+        commas.append(_codes_of(a, wide, _WIDE_COMMA_CODES))
+        inside = _codes_of(a, wide, _WIDE_MARK_CODES)
         marks.append(inside[(inside + 3 < n) & (a[np.minimum(inside + 3, n - 1)] != 10)])
     n_comma = per_line(np.concatenate(commas))
     n_marks = per_line(np.concatenate(marks))

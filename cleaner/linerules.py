@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import regex
 
+from .dedupview import SENTENCE_STOPS
 from .document import Document
 from .lexicon import RuleSet, load_rules
 from .textnorm import fold_lines, folded_keys, line_key
 
-_SENTENCE_END = regex.compile(r"[.!?…:;。！？।॥۔؟։።។။»\"”’)\]]\s*$")  # (stops of other scripts: see dedupview)
+_SENTENCE_END = regex.compile(f"[{regex.escape(SENTENCE_STOPS + ':;»')}" + r"\"”’)\]]\s*$")
 
 # Dangling fragments after the article: at most this many words, no sentence
 # end.  "je suis" is the seed's example; "Tags", "Related" are others.

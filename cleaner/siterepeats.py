@@ -103,15 +103,6 @@ def _near_hashes(source: str, key: str) -> tuple[int, ...]:
             _hash(f"{source}\x02{' '.join(parts[-NEAR_LINE_WORDS:])}"))
 
 
-def _prose_words(key: str, line: str) -> int:
-    """Words of a line that reads like article prose, else 0: what the copy
-    test's second half weighs.  Another article's body is prose; the lines a
-    raw copy has and a cleaned copy lost ("Read also" links, share prompts,
-    menus) are not."""
-    words = key.count(" ") + 1  # (the cheaper test first)
-    return words if words >= PROSE_MIN_WORDS and ends_sentence(line) else 0
-
-
 class _OwnProse:
     """A document's own prose, for the copy test's last word.
 
@@ -192,12 +183,15 @@ class SiteRepeats:
         return hashes
 
     def _line_prose_words(self, doc: Document) -> list[int]:
-        """_prose_words of every line, computed once per document."""
+        """For every line, its words when it reads like article prose, else 0
+        (computed once per document): what the copy test's second half
+        weighs.  Another article's body is prose; the lines a raw copy has and
+        a cleaned copy lost ("Read also" links, share prompts, menus) are not."""
         words = doc.scratch.get("prose_words")
         if words is None:
-            # (the word count inline first: most lines are too short to be prose)
+            # (the word count first: most lines are too short to be prose)
             words = doc.scratch["prose_words"] = [
-                _prose_words(key, line) if key.count(" ") >= PROSE_MIN_WORDS - 1 else 0
+                n + 1 if (n := key.count(" ")) >= PROSE_MIN_WORDS - 1 and ends_sentence(line) else 0
                 for key, line in zip(line_keys(doc), doc.lines)]
         return words
 
@@ -297,8 +291,8 @@ class SiteRepeats:
         (or was cleaned already) is still a copy."""
         total = 0
         held: dict[int, int] = {}  # page -> words of the document's kept lines it holds
-        shared: dict[int, int] = {}  # page -> _prose_words of the document's distinct lines it holds
-        unlisted = 0  # _prose_words of distinct lines whose holders are not all listed
+        shared: dict[int, int] = {}  # page -> prose words of the document's distinct lines it holds
+        unlisted = 0  # prose words of distinct lines whose holders are not all listed
         kept_lines: list[tuple[int, int, Iterable[int]]] = []  # for _OwnProse
         alone = 0  # prose words of the kept lines no other page holds
         seen: set[int] = set()

@@ -71,9 +71,11 @@ def folded_keys(folded: bytes) -> list[str]:
 # Burmese words about four code points (vowel and tone marks included).
 CJK_CHARS_PER_WORD = 2
 SOUTHEAST_ASIAN_CHARS_PER_WORD = 4
-_CJK_RUN = re.compile("[\u3041-\u9fff]+")
-_SOUTHEAST_RUN = re.compile("[\u0e00-\u0eff\u1000-\u107f\u1780-\u17ff]+")
-_UNSPACED = re.compile("[\u3041-\u9fff\u0e00-\u0eff\u1000-\u107f\u1780-\u17ff]")
+_CJK = "\u3041-\u9fff"  # kana, ideographs
+_SOUTHEAST = "\u0e00-\u0eff\u1000-\u107f\u1780-\u17ff"  # Thai, Lao, Burmese, Khmer
+_CJK_RUN = re.compile(f"[{_CJK}]+")
+_SOUTHEAST_RUN = re.compile(f"[{_SOUTHEAST}]+")
+_UNSPACED = re.compile(f"[{_CJK}{_SOUTHEAST}]")
 
 
 def count_words(line: str) -> int:
@@ -83,8 +85,8 @@ def count_words(line: str) -> int:
     if line.isascii() or not _UNSPACED.search(line):
         return len(line.split())
     for pattern, per_word in ((_CJK_RUN, CJK_CHARS_PER_WORD), (_SOUTHEAST_RUN, SOUTHEAST_ASIAN_CHARS_PER_WORD)):
-        if pattern.search(line):  # each run becomes its words, set apart ("AI技术" -> "AI w")
-            line = pattern.sub(lambda run: " w" * -(-len(run.group()) // per_word) + " ", line)
+        # each run becomes its words, set apart ("AI技术" -> "AI w")
+        line = pattern.sub(lambda run: " w" * -(-len(run.group()) // per_word) + " ", line)
     return len(line.split())
 
 
