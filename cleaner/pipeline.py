@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 
 from .document import Document
 from .linerules import LineRules
-from .repair import repair_text
+from .repair import repair_document
 from .textnorm import text_hash
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ class RepairStep:
         if cached is not None and cached[0] == text_hash(doc.text):
             fixed, steps = cached[1], cached[2]
         else:
-            fixed, steps = repair_text(doc.text, explain=self.explain)
+            fixed, steps = repair_document(doc.text, explain=self.explain)
         if fixed != doc.text:
             self.stats["documents_repaired"] += 1
             doc.repairs = steps
@@ -155,7 +155,7 @@ class Pipeline:
         """What `observe` counts for a document, without counting it (the
         part that can run in another process), and its repair when ftfy
         changed it (for `RepairStep.remember`).  Repairs and splits `doc`."""
-        fixed, steps = repair_text(doc.text)
+        fixed, steps = repair_document(doc.text)
         repaired = (fixed, steps) if fixed != doc.text else None
         doc.text = fixed
         doc.split_lines()

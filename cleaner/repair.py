@@ -25,6 +25,14 @@ of the characters ftfy saw were such repeats).
 Typography is kept: ftfy's defaults would straighten curly quotes, expand
 ligatures and narrow full-width characters, which changes what the author
 wrote, so those three fixers are off.
+
+ftfy judges every line alone, and some mojibake looks harmless on its own:
+"â–º November 2012" (a Blogger archive arrow, ►) and Swedish "GÃ¥ ner" (Gå)
+score zero on its detector.  Once ftfy has re-decoded other lines of the same
+document, the document is known to be mojibake, so `repair_document` gives
+the lines ftfy left the same re-decoding where it is exact (see
+`fix_leftover_mojibake`).  That is the pipeline's repair stage;
+`repair_text` alone stays identical to ftfy.
 """
 from __future__ import annotations
 
@@ -140,7 +148,8 @@ _memo: dict[tuple, tuple[str, tuple[str, ...]]] = {}
 
 def _fix_segment(segment: str, config) -> tuple[str, tuple[str, ...]]:
     """ftfy.fix_and_explain of one segment (a pure function: memoized), with
-    its steps as "action:parameter" names."""
+    its steps as "action:parameter" names (`config` must explain: the
+    document-level step needs to know which segments ftfy re-decoded)."""
     key = (segment, config)
     cached = _memo.get(key)
     if cached is None:
@@ -159,9 +168,17 @@ def repair_text(text: str, explain: bool = False) -> tuple[str, list[str]]:
     The names are only collected when `explain` is true (ftfy's explanation
     costs extra); otherwise the list says "ftfy" when anything changed.
     """
+    fixed, steps = _ftfy_where_needed(text)
+    if explain:
+        return fixed, sorted(set(steps))
+    return fixed, ["ftfy"] if fixed != text else []
+
+
+def _ftfy_where_needed(text: str) -> tuple[str, list[str]]:
+    """`repair_text`, with the steps of every segment ftfy changed, in order."""
     if not needs_repair(text):
         return text, []
-    config = _EXPLAIN_CONFIG if explain else FTFY_CONFIG
+    config = _EXPLAIN_CONFIG  # (explaining changes no output, and costs little next to ftfy)
     out: list[str] = []
     steps: list[str] = []
     pos = 0
@@ -184,7 +201,61 @@ def repair_text(text: str, explain: bool = False) -> tuple[str, list[str]]:
             if plan:
                 steps.extend(plan)
         pos = textbreak
-    fixed_text = "".join(out)
-    if not explain and fixed_text != text:
-        steps = ["ftfy"]
-    return fixed_text, sorted(set(steps)) if explain else steps
+    return "".join(out), steps
+
+
+def repair_document(text: str, explain: bool = False) -> tuple[str, list[str]]:
+    """The repair stage: `repair_text`, then `fix_leftover_mojibake` with the
+    encodings ftfy re-decoded the document from.  Same return value as
+    `repair_text` (the leftover step is named "leftover_mojibake:<encoding>")."""
+    fixed, steps = _ftfy_where_needed(text)
+    fixed, leftover = fix_leftover_mojibake(fixed, steps)
+    if explain:
+        return fixed, sorted(set(steps + leftover))
+    return fixed, ["ftfy"] if fixed != text else []
+
+
+# Characters a re-decoded line must not gain: C0 controls (the sloppy codecs
+# map U+FFFD to 0x1A, so a line with replacement characters would gain SUB).
+_C0_CONTROLS = frozenset(chr(c) for c in range(32)) - {"\t"}
+
+
+_WIDER = {"latin-1": "sloppy-windows-1252", "windows-1252": "sloppy-windows-1252"}
+
+
+def fix_leftover_mojibake(text: str, steps: list[str]) -> tuple[str, list[str]]:
+    """Re-decode the lines ftfy left as they were, once it has re-decoded
+    others of the same document (`steps`: ftfy's, as "encode:<encoding>",
+    "decode:utf-8", ...).
+
+    A line is re-decoded with an encoding ftfy used when the result is exact:
+    the line encodes to bytes in that encoding and the bytes are valid UTF-8
+    (text that is not mojibake almost never is: "café" in windows-1252 is
+    not UTF-8), and the result gains no control character.  The result then
+    goes through `repair_text` like any text.  Returns the text and the steps
+    ("leftover_mojibake:<encoding>", once per encoding used)."""
+    if "decode:utf-8" not in steps:
+        return text, []
+    encodings = [step[7:] for step in steps if step.startswith("encode:")]
+    # ftfy names the narrowest encoding that re-decodes a line: latin-1 for
+    # "pÃ¥", windows-1252 for "â€™"; the page was mis-decoded with one of them.
+    encodings = list(dict.fromkeys(encodings + [_WIDER[e] for e in encodings if e in _WIDER]))
+    if not encodings:
+        return text, []
+    lines = text.split("\n")
+    used: list[str] = []
+    for i, line in enumerate(lines):
+        if line.isascii() or "\ufffd" in line:
+            continue
+        for encoding in encodings:
+            try:
+                decoded = line.encode(encoding).decode("utf-8")
+            except (UnicodeEncodeError, UnicodeDecodeError):
+                continue
+            if decoded != line and _C0_CONTROLS.isdisjoint(decoded):
+                lines[i] = repair_text(decoded)[0]
+                used.append(f"leftover_mojibake:{encoding}")
+                break
+    if not used:
+        return text, []
+    return "\n".join(lines), sorted(set(used))

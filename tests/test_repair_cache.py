@@ -19,7 +19,7 @@ def counted_repairs(monkeypatch) -> list[str]:
         calls.append(text)
         return repair_text(text, explain=explain)
 
-    monkeypatch.setattr(pipeline_module, "repair_text", counting)
+    monkeypatch.setattr(pipeline_module, "repair_document", counting)
     return calls
 
 
