@@ -43,7 +43,7 @@ def repaired_gold_diagnostic(eval_dir: Path, files: list[Path], pred: Path) -> N
     It is a diagnostic only: the targets are judged on score.py's table above.
     """
     sys.path.insert(0, str(ROOT))
-    from cleaner.repair import repair_text
+    from cleaner.repair import repair_document
 
     spec = importlib.util.spec_from_file_location("eval_score", eval_dir / "score.py")
     scorer = importlib.util.module_from_spec(spec)
@@ -52,7 +52,7 @@ def repaired_gold_diagnostic(eval_dir: Path, files: list[Path], pred: Path) -> N
     preds = {r["id"]: r.get("text") for r in scorer.read_jsonl(str(pred))}
     changed: Counter = Counter()
     for i, doc in enumerate(docs):
-        text, _ = repair_text(doc["text"])
+        text, _ = repair_document(doc["text"])
         if text.count("\n") != doc["text"].count("\n"):
             continue  # labels are per line: keep the gold as it is
         repaired = {**doc, "text": text}

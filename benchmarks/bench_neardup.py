@@ -83,7 +83,7 @@ def _same_long_lines(eval_dir: Path, pred: Path) -> int:
     import re
 
     sys.path.insert(0, str(ROOT))
-    from cleaner.repair import repair_text
+    from cleaner.repair import repair_document
 
     truth = {}
     with gzip.open(eval_dir / "truth.jsonl.gz", "rt") as f:
@@ -110,7 +110,7 @@ def _same_long_lines(eval_dir: Path, pred: Path) -> int:
             d = json.loads(line)
             if d["id"] in wanted:
                 raw[d["id"]] = {re.sub(r"\W+", " ", x.lower()).strip()
-                                for x in repair_text(d["text"])[0].split("\n") if len(x.split()) >= 8}
+                                for x in repair_document(d["text"])[0].split("\n") if len(x.split()) >= 8}
     return sum(raw[a] == raw[b] for a, b in pairs)
 
 
