@@ -21,10 +21,37 @@ _SENTENCE_END = regex.compile(f"[{regex.escape(SENTENCE_STOPS + ':;»')}" + r"\"
 TRAILING_FRAGMENT_MAX_WORDS = 3
 # A paragraph that anchors the end of the article: this many words and a sentence end.
 PARAGRAPH_MIN_WORDS = 8
+# Page-number rows ("Pages: 1 - 2 - 3 - ... - 904", "« Previous 1 2 3 4 5 Next »",
+# a calendar's "1 2 3 ... 31"): a run of at least this many consecutive
+# numbers counting up by one, and besides the numbers at most
+# PAGE_ROW_OTHER_WORDS words (labels), or PAGE_ROW_OTHER_SHARE of the words.
+# Years (four digits) do not count: "2001 2002 2003 2004 2005" heads a table.
+PAGE_ROW_MIN_RUN = 5
+PAGE_ROW_OTHER_WORDS = 2
+PAGE_ROW_OTHER_SHARE = 0.2
+# Cheap test over the whole document first: most documents have no such run.
+_COUNTING = regex.compile(rb"(?<![\w])(?:\d{1,3}[^\w\n]+){%d}\d{1,3}(?![\w])" % (PAGE_ROW_MIN_RUN - 1))
+
+
+def is_page_row(key: str) -> bool:
+    """Whether a line key (words joined by single spaces) is a page-number row."""
+    words = key.split(" ")
+    numbers = [int(w) if len(w) <= 3 and w.isascii() and w.isdigit() else None for w in words]
+    others = sum(n is None for n in numbers)
+    if others > max(PAGE_ROW_OTHER_WORDS, PAGE_ROW_OTHER_SHARE * len(words)):
+        return False
+    run = 0
+    previous = None
+    for n in numbers:
+        run = run + 1 if n is not None and previous is not None and n == previous + 1 else (1 if n is not None else 0)
+        if run >= PAGE_ROW_MIN_RUN:
+            return True
+        previous = n
+    return False
 
 
 class LineRules:
-    """Whitespace/separator lines, phrase rules, repeated titles, dangling tails."""
+    """Whitespace/separator lines, phrase rules, page-number rows, repeated titles, dangling tails."""
 
     name = "line_rules"
 
@@ -40,6 +67,10 @@ class LineRules:
         folded = fold_lines(lines)
         keys = doc.scratch["keys"] = folded_keys(folded)  # kept for the cross-document stages
         phrase_rules = self.rules.match_lines(lines, folded, keys)
+        if _COUNTING.search(folded):
+            for i, key in enumerate(keys):
+                if i not in phrase_rules and key.count(" ") >= PAGE_ROW_MIN_RUN - 1 and is_page_row(key):
+                    phrase_rules[i] = "navigation"
         title_key = line_key(doc.title) if doc.title else None
         title_seen = False  # a title field's text may stand once in the body too
         previous_key = None
