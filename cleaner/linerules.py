@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import regex
 
+try:  # RE2 scans a character-class pattern several times faster than `re`
+    import re2 as _fast_re
+except ImportError:  # pragma: no cover - google-re2 is a dependency; keep working without it
+    import re as _fast_re
 from .dedupview import SENTENCE_STOPS
 from .document import Document
 from .lexicon import RuleSet, load_rules
@@ -29,8 +33,10 @@ PARAGRAPH_MIN_WORDS = 8
 PAGE_ROW_MIN_RUN = 5
 PAGE_ROW_OTHER_WORDS = 2
 PAGE_ROW_OTHER_SHARE = 0.2
-# Cheap test over the whole document first: most documents have no such run.
-_COUNTING = regex.compile(rb"(?<![\w])(?:\d{1,3}[^\w\n]+){%d}\d{1,3}(?![\w])" % (PAGE_ROW_MIN_RUN - 1))
+# Cheap test over the whole document first (most documents have no run of
+# numbers): five numbers apart only by non-alphanumerics on one line, a
+# superset of what `is_page_row` accepts, scanned by RE2 at ~400 MB/s.
+_NUMBER_RUN = _fast_re.compile(rb"[0-9](?:[^0-9A-Za-z\n]+[0-9]+){%d}" % (PAGE_ROW_MIN_RUN - 1))
 
 
 def is_page_row(key: str) -> bool:
@@ -67,7 +73,7 @@ class LineRules:
         folded = fold_lines(lines)
         keys = doc.scratch["keys"] = folded_keys(folded)  # kept for the cross-document stages
         phrase_rules = self.rules.match_lines(lines, folded, keys)
-        if _COUNTING.search(folded):
+        if _NUMBER_RUN.search(folded):
             for i, key in enumerate(keys):
                 if i not in phrase_rules and key.count(" ") >= PAGE_ROW_MIN_RUN - 1 and is_page_row(key):
                     phrase_rules[i] = "navigation"
