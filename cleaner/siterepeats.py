@@ -53,9 +53,9 @@ from collections import Counter
 from itertools import chain, islice
 from typing import Iterable, Iterator, NamedTuple
 
-from .dedupview import PROSE_MIN_WORDS, ends_sentence
+from .dedupview import PROSE_MIN_WORDS, ends_sentence, is_prose
 from .document import Document
-from .textnorm import fold_lines, folded_keys, text_hash as _hash
+from .textnorm import count_words, fold_lines, folded_keys, has_unspaced_script, text_hash as _hash
 
 # Page X is a copy of page D when D's lines that X does not hold (exactly or
 # nearly) add up to fewer words than this: a light edit touches a few lines,
@@ -182,17 +182,33 @@ class SiteRepeats:
             doc.scratch["line_hashes"] = hashes
         return hashes
 
+    def _line_words(self, doc: Document) -> list[int]:
+        """Words of every line (0 for blank ones), computed once per document:
+        the words of its key, where a run of Chinese, Japanese or Thai counts
+        a word every few characters (`textnorm.count_words`), so that the
+        copy test weighs a Chinese paragraph as the paragraph it is."""
+        words = doc.scratch.get("line_words")
+        if words is None:
+            keys = line_keys(doc)
+            if has_unspaced_script(doc.text):
+                words = [count_words(key) for key in keys]
+            else:  # (the common case, in one cheap pass: words are what the spaces part)
+                words = [key.count(" ") + 1 if key else 0 for key in keys]
+            doc.scratch["line_words"] = words
+        return words
+
     def _line_prose_words(self, doc: Document) -> list[int]:
-        """For every line, its words when it reads like article prose, else 0
-        (computed once per document): what the copy test's second half
-        weighs.  Another article's body is prose; the lines a raw copy has and
-        a cleaned copy lost ("Read also" links, share prompts, menus) are not."""
+        """For every line, its words when it reads like article prose
+        (`dedupview.is_prose`), else 0 (computed once per document): what the
+        copy test's second half weighs.  Another article's body is prose;
+        the lines a raw copy has and a cleaned copy lost ("Read also" links,
+        share prompts, menus) are not."""
         words = doc.scratch.get("prose_words")
         if words is None:
             # (the word count first: most lines are too short to be prose)
             words = doc.scratch["prose_words"] = [
-                n + 1 if (n := key.count(" ")) >= PROSE_MIN_WORDS - 1 and ends_sentence(line) else 0
-                for key, line in zip(line_keys(doc), doc.lines)]
+                n if n >= PROSE_MIN_WORDS and is_prose(line, n) else 0
+                for n, line in zip(self._line_words(doc), doc.lines)]
         return words
 
     def _near_line_hashes(self, doc: Document) -> list[tuple[int, ...]]:
@@ -296,12 +312,11 @@ class SiteRepeats:
         kept_lines: list[tuple[int, int, Iterable[int]]] = []  # for _OwnProse
         alone = 0  # prose words of the kept lines no other page holds
         seen: set[int] = set()
-        for key, line_prose, h, entry, removal, near in zip(line_keys(doc), self._line_prose_words(doc),
-                                                            self._line_hashes(doc), entries, doc.removed,
-                                                            self._near_line_hashes(doc)):
-            if not key:
+        for words, line_prose, h, entry, removal, near in zip(self._line_words(doc), self._line_prose_words(doc),
+                                                              self._line_hashes(doc), entries, doc.removed,
+                                                              self._near_line_hashes(doc)):
+            if not words:
                 continue
-            words = key.count(" ") + 1
             prose = line_prose if h not in seen else 0
             seen.add(h)
             if near:

@@ -78,11 +78,16 @@ _SOUTHEAST_RUN = re.compile(f"[{_SOUTHEAST}]+")
 _UNSPACED = re.compile(f"[{_CJK}{_SOUTHEAST}]")
 
 
+def has_unspaced_script(text: str) -> bool:
+    """Whether `text` holds any character of a script written without spaces."""
+    return not text.isascii() and _UNSPACED.search(text) is not None
+
+
 def count_words(line: str) -> int:
     """Words of a line: its space-separated tokens, where a run of a script
     written without spaces (Chinese, Japanese, Thai, ...) counts as a word
     every few characters, so that a Chinese sentence is not "one word"."""
-    if line.isascii() or not _UNSPACED.search(line):
+    if not has_unspaced_script(line):
         return len(line.split())
     for pattern, per_word in ((_CJK_RUN, CJK_CHARS_PER_WORD), (_SOUTHEAST_RUN, SOUTHEAST_ASIAN_CHARS_PER_WORD)):
         # each run becomes its words, set apart ("AI技术" -> "AI w")

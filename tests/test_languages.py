@@ -115,3 +115,37 @@ def test_a_long_thai_line_reads_as_prose_without_a_sentence_mark():
     assert is_prose(para, count_words(para))
     assert not is_prose("หน้าแรก", count_words("หน้าแรก"))
     assert not is_prose("The council met on Tuesday and agreed to fund the new library", 12)
+
+
+# A long site template with a prose blurb of its own, around one-paragraph
+# articles: the blurb must go as a site repeat.  The copy test weighs what
+# one page misses of another in words; it once counted a Chinese, Japanese
+# or Thai paragraph as one word (no spaces), so every other article of the
+# site looked like a copy missing "a few words", and the template stayed.
+LONG_MENUS = {
+    "en": ["Home", "News", "Sport", "Business", "Tech", "Culture", "Travel", "Health", "World", "Opinion",
+           "Video", "Photos", "Cars", "Property", "Education", "Science", "Books", "Music", "Film", "Blogs"],
+    "zh": ["首页", "新闻", "体育", "财经", "科技", "娱乐", "汽车", "房产", "教育", "旅游",
+           "健康", "文化", "军事", "国际", "社会", "图片", "视频", "评论", "专题", "博客"],
+    "ja": ["ホーム", "ニュース", "スポーツ", "経済", "科学", "文化", "旅行", "健康", "国際", "社会",
+           "写真", "動画", "意見", "特集", "教育", "自動車", "不動産", "音楽", "映画", "ブログ"],
+    "th": ["หน้าแรก", "ข่าว", "กีฬา", "เศรษฐกิจ", "เทคโนโลยี", "บันเทิง", "ท่องเที่ยว", "สุขภาพ", "ต่างประเทศ", "สังคม",
+           "ภาพ", "วิดีโอ", "ความเห็น", "การศึกษา", "รถยนต์", "อสังหา", "ดนตรี", "ภาพยนตร์", "บล็อก", "วัฒนธรรม"],
+}
+BLURBS = {
+    "en": "This website brings readers the latest news and in-depth reports on national and international "
+          "affairs, business, technology and culture, and welcomes your comments.",
+    "zh": "本网站致力于为读者提供最新的新闻资讯和深度报道，内容涵盖国内外时事、财经、科技和文化等领域，欢迎广大读者关注我们并提出宝贵意见。",
+    "ja": "当サイトは国内外の最新ニュースや詳しい解説記事を、経済、科学、文化などの分野にわたって毎日お届けしています。ご意見やご感想をお待ちしております。",
+    "th": "เว็บไซต์ของเรามุ่งนำเสนอข่าวสารล่าสุดและบทวิเคราะห์เชิงลึกทั้งในประเทศและต่างประเทศครอบคลุมเศรษฐกิจเทคโนโลยีและวัฒนธรรมยินดีรับฟังความคิดเห็นจากผู้อ่านทุกท่าน",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(BLURBS))
+def test_a_long_template_and_its_prose_go_as_site_repeats(lang):
+    docs = [Document(id=f"{lang}{i}", text="\n".join(LONG_MENUS[lang] + [body[0], BLURBS[lang]]),
+                     source=f"{lang}.example")
+            for i, body in enumerate(ARTICLES[lang])]
+    for doc, body in zip(Pipeline().run(docs), ARTICLES[lang]):
+        assert doc.cleaned_text() == body[0], doc.id
+        assert {r.rule for r in doc.removals() if r.text == BLURBS[lang]} == {"site_repeat"}, doc.id
