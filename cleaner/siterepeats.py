@@ -53,7 +53,7 @@ from collections import Counter
 from itertools import chain, islice
 from typing import Iterable, Iterator, NamedTuple
 
-from .dedupview import PROSE_MIN_WORDS, ends_sentence, is_prose
+from .dedupview import PROSE_MIN_WORDS, is_prose
 from .document import Document
 from .textnorm import count_words, fold_lines, folded_keys, has_unspaced_script, text_hash as _hash
 
@@ -413,11 +413,8 @@ class SiteRepeats:
         small part of an article page's prose, so it is still removed there."""
         if not any(repeated):
             return set()
-        words = {}  # prose line -> its words
-        for i, line in enumerate(doc.lines):
-            # is_prose, with the cheap test first: most lines do not end a sentence
-            if doc.removed[i] is None and ends_sentence(line) and (n := len(line.split())) >= PROSE_MIN_WORDS:
-                words[i] = n
+        words = {i: n for i, (n, removal) in enumerate(zip(self._line_prose_words(doc), doc.removed))
+                 if n and removal is None}  # kept prose line -> its words
         total = sum(words.values())
         if total < PROTECT_MIN_PROSE_WORDS:
             return set()
