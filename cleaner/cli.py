@@ -39,8 +39,9 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _merge_config(ctx: typer.Context, values: dict, config: Optional[Path]) -> dict:
-    """Options from --config, unless given on the command line."""
+def _merge_config(ctx: typer.Context, values: dict, config: Optional[Path], ignore_unknown: bool = False) -> dict:
+    """Options from --config, unless given on the command line (`ignore_unknown`:
+    skip the options this command does not take, e.g. `run`'s in `explain`)."""
     if config is None:
         return values
     try:
@@ -48,9 +49,11 @@ def _merge_config(ctx: typer.Context, values: dict, config: Optional[Path]) -> d
     except ValueError as exc:
         _fail(str(exc))
     unknown = sorted(set(loaded) - set(values))
-    if unknown:
+    if unknown and not ignore_unknown:
         _fail(f"unknown option(s) in {config}: {', '.join(unknown)}")
     for key, value in loaded.items():
+        if key not in values:
+            continue
         source = ctx.get_parameter_source(key)
         # typer vendors its own click, so compare the enum by name
         if getattr(source, "name", None) != "COMMANDLINE":
@@ -66,15 +69,42 @@ def _enum_value(value):
     return value.value if isinstance(value, Enum) else value
 
 
+def _clean_options(values: dict) -> CleanOptions:
+    """The cleaning stages' options, as `run` and `explain` both take them."""
+    if values["repeat_table_entries"] < 1:
+        _fail("--repeat-table-entries must be at least 1")
+    return CleanOptions(rules=[str(r) for r in values["rules"]], site_repeats=values["site_repeats"],
+                        line_model=values["line_model"], model_threshold=values["model_threshold"],
+                        model_file=str(values["model_file"]) if values["model_file"] else None,
+                        repeat_min_docs=values["repeat_min_docs"],
+                        repeat_table_entries=values["repeat_table_entries"], window=values["window"])
+
+
+# The cleaning options, declared once for both commands.
+_RULES = typer.Option([], "--rules", help="Extra phrase-rule TOML file (repeatable).")
+_SITE_REPEATS = typer.Option(True, "--site-repeats/--no-site-repeats", help="Remove lines repeated across a site's articles.")
+_LINE_MODEL = typer.Option(True, "--line-model/--no-line-model", help="Remove lines the line model scores as boilerplate.")
+_MODEL_THRESHOLD = typer.Option(None, help="Line-model threshold (default: the model's own).")
+_MODEL_FILE = typer.Option(None, help="Line model written by scripts/train_line_model.py (default: the shipped one).")
+_REPEAT_MIN_DOCS = typer.Option(2, help="Distinct articles of a site a line must occur in to be site boilerplate.")
+_REPEAT_TABLE_ENTRIES = typer.Option(5_000_000, help="Site-repeat table entries (about 200 bytes each) before "
+                                                      "the lines only one page holds are pruned.")
+_WINDOW = typer.Option(1000, help="Look-ahead window (documents) on a stream.")
+_TEXT_FIELD = typer.Option("text", help="JSONL field holding the text.")
+_ID_FIELD = typer.Option("id", help="JSONL field holding the document id.")
+_SOURCE_FIELD = typer.Option(None, help="Field naming the site (default: url, then source).")
+_CONFIG = typer.Option(None, "--config", help="TOML file with any of these options.")
+
+
 @app.command()
 def run(
     ctx: typer.Context,
     inputs: List[str] = typer.Argument(..., help="Files or directories to clean, or - for stdin."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output folder (default: a sibling NAME.clean/)."),
     format: Format = typer.Option(Format.auto, "--format", help="Stream format for stdin."),
-    text_field: str = typer.Option("text", help="JSONL field holding the text."),
-    id_field: str = typer.Option("id", help="JSONL field holding the document id."),
-    source_field: Optional[str] = typer.Option(None, help="Field naming the site (default: url, then source)."),
+    text_field: str = _TEXT_FIELD,
+    id_field: str = _ID_FIELD,
+    source_field: Optional[str] = _SOURCE_FIELD,
     on_error: OnError = typer.Option(OnError.fail, help="fail: stop with exit 2; skip: set bad records aside."),
     dedup: Dedup = typer.Option(Dedup.flag, help="Duplicates: flag them, drop them (kept in _duplicates.jsonl), or off."),
     threshold: float = typer.Option(0.8, help="Near-duplicate Jaccard threshold."),
@@ -86,20 +116,18 @@ def run(
     member_floor: float = typer.Option(0.6, help="A document matching only an earlier duplicate joins its cluster "
                                                  "when its Jaccard to the representative is at least this (1: off)."),
     index: Optional[Path] = typer.Option(None, help="Duplicate index to load (if present) and save."),
-    rules: List[Path] = typer.Option([], "--rules", help="Extra phrase-rule TOML file (repeatable)."),
-    site_repeats: bool = typer.Option(True, "--site-repeats/--no-site-repeats", help="Remove lines repeated across a site's articles."),
-    line_model: bool = typer.Option(True, "--line-model/--no-line-model", help="Remove lines the line model scores as boilerplate."),
-    model_threshold: Optional[float] = typer.Option(None, help="Line-model threshold (default: the model's own)."),
-    model_file: Optional[Path] = typer.Option(None, help="Line model written by scripts/train_line_model.py "
-                                                          "(default: the shipped one)."),
-    repeat_min_docs: int = typer.Option(2, help="Distinct articles of a site a line must occur in to be site boilerplate."),
-    repeat_table_entries: int = typer.Option(5_000_000, help="Site-repeat table entries (about 200 bytes each) before "
-                                                             "the lines only one page holds are pruned."),
-    window: int = typer.Option(1000, help="Look-ahead window (documents) on a stream."),
+    rules: List[Path] = _RULES,
+    site_repeats: bool = _SITE_REPEATS,
+    line_model: bool = _LINE_MODEL,
+    model_threshold: Optional[float] = _MODEL_THRESHOLD,
+    model_file: Optional[Path] = _MODEL_FILE,
+    repeat_min_docs: int = _REPEAT_MIN_DOCS,
+    repeat_table_entries: int = _REPEAT_TABLE_ENTRIES,
+    window: int = _WINDOW,
     explain: Optional[Path] = typer.Option(None, "--explain", help="Write every removed line with rule and position (JSONL)."),
     stats: Optional[Path] = typer.Option(None, "--stats", help="Write the run summary as JSON."),
     side_dir: Optional[Path] = typer.Option(None, help="Folder for _rejected.jsonl/_duplicates.jsonl (default: the output folder)."),
-    config: Optional[Path] = typer.Option(None, "--config", help="TOML file with any of these options."),
+    config: Optional[Path] = _CONFIG,
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved configuration and the files, then exit."),
     workers: int = typer.Option(1, help="Processes for files and directories, and for streams with --no-site-repeats (0: one per CPU); same output as 1."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or summary on stderr."),
@@ -108,8 +136,7 @@ def run(
     values = _merge_config(ctx, dict(locals()), config)
     values.pop("ctx")
     values = {k: _enum_value(v) for k, v in values.items()}
-    if values["repeat_table_entries"] < 1:
-        _fail("--repeat-table-entries must be at least 1")
+    clean = _clean_options(values)
     if values["workers"] < 0:
         _fail("--workers must be 0 (one per CPU) or more")
     options = RunOptions(
@@ -120,11 +147,7 @@ def run(
         stats=values["stats"], side_dir=values["side_dir"], quiet=values["quiet"], workers=values["workers"],
         read=ReadOptions(text_field=values["text_field"], id_field=values["id_field"],
                          source_field=values["source_field"]),
-        clean=CleanOptions(rules=[str(r) for r in values["rules"]], site_repeats=values["site_repeats"],
-                           line_model=values["line_model"], model_threshold=values["model_threshold"],
-                           model_file=str(values["model_file"]) if values["model_file"] else None,
-                           repeat_min_docs=values["repeat_min_docs"],
-                           repeat_table_entries=values["repeat_table_entries"], window=values["window"]),
+        clean=clean,
     )
     streaming = values["inputs"] == ["-"]
     try:
@@ -174,20 +197,47 @@ def _print_dry_run(values: dict, files: list[str], out_dir) -> None:
 
 @app.command("explain")
 def explain_cmd(
+    ctx: typer.Context,
     file: str = typer.Argument(..., help="A file to explain, or - for stdin."),
-    text_field: str = typer.Option("text", help="JSONL field holding the text."),
+    text_field: str = _TEXT_FIELD,
+    id_field: str = _ID_FIELD,
+    source_field: Optional[str] = _SOURCE_FIELD,
+    rules: List[Path] = _RULES,
+    site_repeats: bool = _SITE_REPEATS,
+    line_model: bool = _LINE_MODEL,
+    model_threshold: Optional[float] = _MODEL_THRESHOLD,
+    model_file: Optional[Path] = _MODEL_FILE,
+    repeat_min_docs: int = _REPEAT_MIN_DOCS,
+    repeat_table_entries: int = _REPEAT_TABLE_ENTRIES,
+    window: int = _WINDOW,
+    config: Optional[Path] = _CONFIG,
     color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Colour (default: when stdout is a terminal)."),
     limit: int = typer.Option(0, help="Show at most this many documents (0: all)."),
 ):
-    """Show each document with its removed lines marked by rule."""
+    """Show each document with its removed lines marked by rule.
+
+    Takes the cleaning options of `run` (and its --config file; other options
+    there are ignored), and cleans the way `run` does: a file is read twice
+    (count, then clean), stdin through the look-ahead window."""
     from .explain import render
     from .io.formats import JSONL as JSONL_FMT
     from .io.readers import InputFile, read_file, read_jsonl, sniff_stream_format, text_document
     from .pipeline import Pipeline
 
-    use_color = sys.stdout.isatty() if color is None else color
-    read = ReadOptions(text_field=text_field)
-    pipeline = Pipeline(CleanOptions(explain_repairs=True))
+    values = dict(locals())
+    values.pop("ctx")
+    if config is not None:
+        values = _merge_config(ctx, values, config, ignore_unknown=True)
+    use_color = sys.stdout.isatty() if values["color"] is None else values["color"]
+    read = ReadOptions(text_field=values["text_field"], id_field=values["id_field"],
+                       source_field=values["source_field"])
+    clean = _clean_options(values)
+    clean.explain_repairs = True
+    try:
+        pipeline = Pipeline(clean)
+    except ValueError as exc:
+        _fail(str(exc))
+    counted = False
     if file == "-":
         data = sys.stdin.buffer.read()
         first = data.split(b"\n", 1)[0]
@@ -203,14 +253,20 @@ def explain_cmd(
             _fail(f"no such file: {file}")
         from .io.formats import format_of
 
-        docs = read_file(InputFile(path, Path(path.name), format_of(path) or "text"), read)
+        source = InputFile(path, Path(path.name), format_of(path) or "text")
+        if pipeline.site_repeats is not None:  # pass 1, as `run` does for files
+            for doc in read_file(source, read):
+                if doc.error is None:
+                    pipeline.observe(doc)
+            counted = True
+        docs = read_file(source, read)
     shown = 0
+    model = pipeline.line_model.model if pipeline.line_model is not None else None
     try:
-        for doc in pipeline.run(docs):
+        for doc in pipeline.run(docs, counted=counted):
             if doc.error is not None:
                 print(f"== {doc.location}: rejected: {doc.error}")
                 continue
-            model = pipeline.line_model.model if pipeline.line_model is not None else None
             print(render(doc, color=use_color, model=model))
             shown += 1
             if limit and shown >= limit:

@@ -220,3 +220,51 @@ def test_a_retrained_line_model_can_be_given(tmp_path):
     broken.write_text('{"stage1": ')
     result = invoke("run", "-", "--quiet", "--model-file", broken, input=page)
     assert result.exit_code == 2 and "cannot load line model" in result.output
+
+
+def _explained(stdout: str) -> dict[str, list[tuple[str, str]]]:
+    """{doc id: [(rule, line), ...]} from `cleantext explain --no-color` output."""
+    marked: dict[str, list[tuple[str, str]]] = {}
+    doc = None
+    for line in stdout.splitlines():
+        if line.startswith("== "):
+            doc = marked.setdefault(line[3:].split(" (")[0], [])
+        elif line.startswith("- ["):
+            label, text = line[3:].split("] ", 1)
+            doc.append((label.split(" ")[0], text.split("   <- ")[0]))
+    return marked
+
+
+@pytest.mark.parametrize("options", [["--no-line-model", "--window", "1", "--repeat-min-docs", "3"], []])
+def test_explain_marks_what_run_removes(tmp_path, options):
+    """`explain FILE` cleans as `run FILE` does (two passes over a file, the
+    same options), so it shows exactly the lines run removes."""
+    menu = ["Home", "News", "Sport", "Weather", "Contact us"]
+    bodies = [f"Article {i}: the council met on day {i} and agreed to fund project number {i} next spring."
+              for i in range(6)]
+    records = [{"id": f"p{i}", "url": f"https://site.example/{i}", "text": "\n".join(menu + [body] + menu[:2])}
+               for i, body in enumerate(bodies)]
+    corpus = tmp_path / "site.jsonl"
+    write_jsonl(corpus, records)
+    assert invoke("run", corpus, "-o", tmp_path / "out", "--quiet", "--explain", tmp_path / "removed.jsonl",
+                  *options).exit_code == 0
+    ran: dict[str, list[tuple[str, str]]] = {}
+    for r in read_jsonl(tmp_path / "removed.jsonl"):
+        ran.setdefault(r["id"], []).append((r["rule"], r["text"]))
+    result = invoke("explain", corpus, "--no-color", *options)
+    assert result.exit_code == 0
+    explained = {doc: marks for doc, marks in _explained(result.stdout).items() if marks}
+    assert explained == ran
+    assert ("site_repeat", "Weather") in explained["p0"]  # the first page too, from the pages after it
+
+
+def test_explain_takes_the_config_file_and_ignores_run_only_options(tmp_path):
+    page = tmp_path / "page.txt"
+    page.write_text(ARTICLE, encoding="utf-8")
+    rules = tmp_path / "mine.toml"
+    rules.write_text('[navigation]\nlines = ["The council met on Tuesday and agreed to fund the new library, '
+                     'which will open next spring."]\n', encoding="utf-8")
+    config = tmp_path / "cleantext.toml"
+    config.write_text(f'rules = ["{rules.as_posix()}"]\ndedup = "off"\nworkers = 2\n', encoding="utf-8")
+    out = invoke("explain", page, "--no-color", "--config", config).stdout
+    assert "- [navigation] The council met on Tuesday" in out
