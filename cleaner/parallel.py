@@ -29,6 +29,7 @@ from typing import Iterable, Iterator
 
 from .document import Document
 from .pipeline import BATCH, Pipeline
+from .siterepeats import empty_page_lines
 
 __all__ = ["ParallelCleaner", "fork_available", "observations"]
 
@@ -94,8 +95,8 @@ def _clean(docs: list[Document]) -> tuple[list[Document], dict[str, dict]]:
     pipeline = _PIPELINE
     for doc in docs:
         if doc.error is None:
-            pipeline.prepare(doc)
-    pipeline.finish_batch(docs)
+            pipeline.prepare_contained(doc)
+    pipeline.finish_batch(docs, contain=True)
     for doc in docs:
         cleaned = doc.scratch.get("cleaned")
         doc.scratch = {} if cleaned is None else {"cleaned": cleaned}  # stage-private data stays here
@@ -111,8 +112,15 @@ def _texts_and_sources(docs: list[Document]) -> list[tuple[str, str]]:
 
 
 def _observe(items: list[tuple[str, str]]) -> list[tuple]:
-    """In a worker: `Pipeline.observation` of (text, source) pairs."""
-    return [_PIPELINE.observation(Document(id="", text=text, source=source)) for text, source in items]
+    """In a worker: `Pipeline.observation` of (text, source) pairs (a page
+    it fails on counts with no lines, as `Pipeline.observe` does)."""
+    out = []
+    for text, source in items:
+        try:
+            out.append(_PIPELINE.observation(Document(id="", text=text, source=source)))
+        except Exception:  # noqa: BLE001 - the cleaning pass rejects the document
+            out.append((empty_page_lines(), None))
+    return out
 
 
 def observations(pipeline: Pipeline, docs: Iterable[Document], workers: int) -> Iterator[tuple]:

@@ -11,9 +11,12 @@ cross-document stages see a bounded window of documents at a time.
 """
 from __future__ import annotations
 
+import json
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Iterator
+
+import orjson
 
 from .document import Document
 from .linerules import LineRules
@@ -77,6 +80,8 @@ class RepairStep:
         else:
             fixed, steps = repair_document(doc.text, explain=self.explain)
         if fixed != doc.text:
+            if doc.record is None:  # what a rejection would write (a record keeps its own)
+                doc.scratch["original"] = doc.text
             self.stats["documents_repaired"] += 1
             doc.repairs = steps
             doc.text = fixed
@@ -115,23 +120,66 @@ class Pipeline:
         self.line_rules.apply(doc)
         return doc
 
+    def prepare_contained(self, doc: Document) -> None:
+        """`prepare`, where a failure rejects the document instead of ending
+        the stream (see `_reject_failed`)."""
+        try:
+            self.prepare(doc)
+        except Exception as exc:  # noqa: BLE001 - a bug of ours, met on one document
+            self._reject_failed(doc, "prepare", exc)
+
+    def _reject_failed(self, doc: Document, stage: str, exc: Exception) -> None:
+        """A stage raised on this document: a bug of ours that the document
+        happened to trigger.  On a stream of billions of documents one such
+        document must not end the run, nor vanish: it is rejected like bad
+        input (`--on-error fail` stops there, naming it; `skip` writes the
+        record to _rejected.jsonl, as it was read, and goes on)."""
+        doc.error = f"internal error in {stage} ({type(exc).__name__}: {exc}); please report it"
+        if doc.raw is None:
+            if doc.record is not None:
+                try:
+                    doc.raw = orjson.dumps(doc.record)
+                except TypeError:  # integers beyond 64 bits
+                    doc.raw = json.dumps(doc.record, ensure_ascii=False).encode("utf-8")
+            else:
+                doc.raw = doc.scratch.get("original", doc.text).encode("utf-8", "surrogatepass")
+
     def finish(self, doc: Document) -> Document:
         """Stages that run once cross-document evidence is in."""
         self.finish_batch([doc])
         return doc
 
-    def finish_batch(self, docs: list[Document]) -> None:
+    def finish_batch(self, docs: list[Document], contain: bool = False) -> None:
         """`finish` for several documents at once: the line model scores a
-        batch with one set of numpy calls, which is most of its speed."""
+        batch with one set of numpy calls, which is most of its speed.
+
+        `contain`: a document a stage fails on is rejected (`_reject_failed`)
+        and the others go on; otherwise the exception propagates."""
         live = [d for d in docs if d.error is None]
+        if not contain:
+            self._finish(live)
+            return
+        try:
+            self._finish(live)
+        except Exception:  # noqa: BLE001 - find the document, one at a time
+            for doc in live:
+                if doc.error is None and not doc.scratch.get("finished"):
+                    try:
+                        self._finish([doc])
+                    except Exception as exc:  # noqa: BLE001
+                        self._reject_failed(doc, "finish", exc)
+
+    def _finish(self, live: list[Document]) -> None:
         if self.site_repeats is not None:
             for doc in live:
-                self.site_repeats.apply(doc)
+                if "repeats" not in doc.scratch:  # (a retry after a failure in the batch)
+                    self.site_repeats.apply(doc)
         if self.line_model is not None and live:
             self.line_model.apply_batch(live, self.site_repeats)
         for doc in live:
             self.line_rules.remove_trailing_fragments(doc)
             self._count(doc)
+            doc.scratch["finished"] = True
 
     def clean(self, doc: Document) -> Document:
         """Clean one document on its own (no other documents as evidence)."""
@@ -149,7 +197,14 @@ class Pipeline:
         second pass prepares the document for real."""
         if self.site_repeats is not None:
             location, source, text = doc.location, doc.source, doc.text
-            self.count_observation(location, source, text, *self.observation(doc))
+            try:
+                observed = self.observation(doc)
+            except Exception:  # noqa: BLE001 - counted as a page with no lines: the cleaning
+                # pass numbers pages in the same order, and rejects the document there
+                from .siterepeats import empty_page_lines
+
+                observed = (empty_page_lines(), None)
+            self.count_observation(location, source, text, *observed)
 
     def observation(self, doc: Document) -> tuple[PageLines, tuple[str, list[str]] | None]:
         """What `observe` counts for a document, without counting it (the
@@ -188,8 +243,8 @@ class Pipeline:
             docs = self.site_repeats.numbered(docs)
         for doc in docs:
             if doc.error is None:
-                self.prepare(doc)
-                if lookahead:
+                self.prepare_contained(doc)
+                if lookahead and doc.error is None:
                     self.site_repeats.observe(doc)
             pending.append(doc)
             if len(pending) >= lookahead + batch_size:
@@ -199,7 +254,7 @@ class Pipeline:
 
     def _finish_oldest(self, pending: deque, count: int) -> list[Document]:
         batch = [pending.popleft() for _ in range(min(count, len(pending)))]
-        self.finish_batch(batch)
+        self.finish_batch(batch, contain=True)
         return batch
 
     def _count(self, doc: Document) -> None:

@@ -148,6 +148,11 @@ class PageLines(NamedTuple):
     words: int
 
 
+def empty_page_lines() -> PageLines:
+    """What the count holds of a page it could not read (it still takes its ordinal)."""
+    return PageLines(set(), 0)
+
+
 def line_keys(doc: Document) -> list[str]:
     """line_key of every line ('' for blank ones), computed once per document."""
     keys = doc.scratch.get("keys")

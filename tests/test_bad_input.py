@@ -120,3 +120,94 @@ def test_skip_on_a_stream_keeps_rejected_records(tmp_path):
     assert result.exit_code == 0
     assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["ok"]
     assert read_jsonl(tmp_path / "_rejected.jsonl")[0]["record"] == "{broken"
+
+
+# -- a bug of ours, met on one document -------------------------------------------
+# A stage that raises on one document (simulated here) must not end a long run
+# nor lose the document: it is rejected like bad input.
+
+TRIGGER = "TRIGGER"
+MENU = ["Home", "News", "Sport", "Weather", "Contact us"]
+
+
+def site_records(n=6, trigger_at=None):
+    records = []
+    for i in range(n):
+        body = f"Article {i}: the council met on day {i} and agreed to fund project number {i} next spring."
+        if i == trigger_at:
+            body += f" {TRIGGER}"
+        records.append({"id": f"p{i}", "url": f"https://site.example/{i}", "text": "\n".join(MENU + [body])})
+    return records
+
+
+def _raise_on_trigger(method):
+    def wrapped(self, doc, *args, **kwargs):
+        if any(TRIGGER in line for line in doc.lines):
+            raise RuntimeError("simulated bug")
+        return method(self, doc, *args, **kwargs)
+    return wrapped
+
+
+def _trigger_in(monkeypatch, stage):
+    from cleaner.linerules import LineRules
+    from cleaner.siterepeats import SiteRepeats
+
+    if stage == "rules":  # pass 2 and streams (and pass 1's count: page_lines needs the same lines)
+        monkeypatch.setattr(LineRules, "apply", _raise_on_trigger(LineRules.apply))
+        monkeypatch.setattr(SiteRepeats, "page_lines", _raise_on_trigger(SiteRepeats.page_lines))
+    else:  # a stage run on a batch of documents
+        monkeypatch.setattr(LineRules, "remove_trailing_fragments",
+                            _raise_on_trigger(LineRules.remove_trailing_fragments))
+
+
+def test_an_internal_error_in_fail_mode_names_the_document_and_writes_nothing(tmp_path, monkeypatch):
+    _trigger_in(monkeypatch, "rules")
+    write_jsonl(tmp_path / "site.jsonl", site_records(trigger_at=3))
+    result = invoke("run", tmp_path / "site.jsonl", "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    assert "site.jsonl:4: internal error in prepare (RuntimeError: simulated bug)" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("stage", ["rules", "batch"])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_internal_error_in_skip_mode_rejects_that_document_only(tmp_path, monkeypatch, stage, workers):
+    write_jsonl(tmp_path / "site.jsonl", site_records(trigger_at=3))
+    clean = invoke("run", tmp_path / "site.jsonl", "-o", tmp_path / "plain", "--quiet", "--dedup", "off")
+    assert clean.exit_code == 0
+    expected = {r["id"]: r["text"] for r in read_jsonl(tmp_path / "plain" / "site.jsonl")}
+    _trigger_in(monkeypatch, stage)
+    result = invoke("run", tmp_path / "site.jsonl", "-o", tmp_path / "out", "--on-error", "skip", "--dedup", "off",
+                    "--workers", workers, "--stats", tmp_path / "stats.json")
+    assert result.exit_code == 0, result.stderr
+    written = {r["id"]: r["text"] for r in read_jsonl(tmp_path / "out" / "site.jsonl")}
+    rejected = read_jsonl(tmp_path / "out" / "_rejected.jsonl")
+    assert [json.loads(r["record"])["id"] for r in rejected] == ["p3"]
+    assert json.loads(rejected[0]["record"]) == site_records(trigger_at=3)[3]  # the record as read
+    assert "internal error" in rejected[0]["reason"] and "simulated bug" in rejected[0]["reason"]
+    # the other pages are cleaned exactly as without the failure: page numbers stayed in step
+    assert written == {k: v for k, v in expected.items() if k != "p3"}
+    stats = json.loads((tmp_path / "stats.json").read_text())
+    assert stats["documents_read"] == stats["documents_written"] + stats["documents_rejected"] == 6
+
+
+def test_an_internal_error_on_a_stream_skips_to_the_side_file(tmp_path, monkeypatch):
+    _trigger_in(monkeypatch, "batch")
+    data = "".join(json.dumps(r) + "\n" for r in site_records(trigger_at=0))
+    result = invoke("run", "-", "--on-error", "skip", "--side-dir", tmp_path, "-q", input=data)
+    assert result.exit_code == 0
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["p1", "p2", "p3", "p4", "p5"]
+    assert json.loads(read_jsonl(tmp_path / "_rejected.jsonl")[0]["record"])["id"] == "p0"
+
+
+def test_a_text_file_an_internal_error_rejects_keeps_its_text(tmp_path, monkeypatch):
+    _trigger_in(monkeypatch, "rules")
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "a.txt").write_text(f"caf\u00c3\u00a9 au lait, une phrase {TRIGGER}.\n", encoding="utf-8")
+    result = invoke("run", tmp_path / "c", "-o", tmp_path / "out", "--on-error", "skip", "-q")
+    assert result.exit_code == 0
+    rejected = read_jsonl(tmp_path / "out" / "_rejected.jsonl")
+    assert rejected[0]["record"] == f"caf\u00c3\u00a9 au lait, une phrase {TRIGGER}.\n"  # as read, not repaired
