@@ -46,6 +46,7 @@ class LineModelStep:
         for doc, (_, repeats, source_docs), probs, known in zip(docs, batch, scores, has_language):
             doc.scratch["source_docs"] = source_docs  # for `explain`
             self._remove(doc, probs, known, repeats if source_docs >= PROTECT_MIN_PAGES else None)
+            doc.scratch["line_model_done"] = True
 
     def _remove(self, doc: Document, probs: list[float], has_language: bool = True,
                 repeats: list[int] | None = None) -> None:

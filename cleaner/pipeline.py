@@ -170,12 +170,17 @@ class Pipeline:
                         self._reject_failed(doc, "finish", exc)
 
     def _finish(self, live: list[Document]) -> None:
+        # (On a retry after a failure in the batch, stages a document went
+        # through whole are not run on it again.)
         if self.site_repeats is not None:
             for doc in live:
-                if "repeats" not in doc.scratch:  # (a retry after a failure in the batch)
+                if not doc.scratch.get("site_repeats_done"):
                     self.site_repeats.apply(doc)
-        if self.line_model is not None and live:
-            self.line_model.apply_batch(live, self.site_repeats)
+                    doc.scratch["site_repeats_done"] = True
+        if self.line_model is not None:
+            todo = [doc for doc in live if not doc.scratch.get("line_model_done")]
+            if todo:
+                self.line_model.apply_batch(todo, self.site_repeats)
         for doc in live:
             self.line_rules.remove_trailing_fragments(doc)
             self._count(doc)

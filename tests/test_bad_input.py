@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from cleaner.cli import app
@@ -155,6 +156,10 @@ def _trigger_in(monkeypatch, stage):
     if stage == "rules":  # pass 2 and streams (and pass 1's count: page_lines needs the same lines)
         monkeypatch.setattr(LineRules, "apply", _raise_on_trigger(LineRules.apply))
         monkeypatch.setattr(SiteRepeats, "page_lines", _raise_on_trigger(SiteRepeats.page_lines))
+    elif stage == "model":  # inside the line model's batch, after other documents of it went through
+        from cleaner.linemodel_step import LineModelStep
+
+        monkeypatch.setattr(LineModelStep, "_remove", _raise_on_trigger(LineModelStep._remove))
     else:  # a stage run on a batch of documents
         monkeypatch.setattr(LineRules, "remove_trailing_fragments",
                             _raise_on_trigger(LineRules.remove_trailing_fragments))
@@ -169,10 +174,8 @@ def test_an_internal_error_in_fail_mode_names_the_document_and_writes_nothing(tm
     assert not (tmp_path / "out").exists()
 
 
-import pytest  # noqa: E402
 
-
-@pytest.mark.parametrize("stage", ["rules", "batch"])
+@pytest.mark.parametrize("stage", ["rules", "model", "batch"])
 @pytest.mark.parametrize("workers", [1, 2])
 def test_an_internal_error_in_skip_mode_rejects_that_document_only(tmp_path, monkeypatch, stage, workers):
     write_jsonl(tmp_path / "site.jsonl", site_records(trigger_at=3))
