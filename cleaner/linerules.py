@@ -39,6 +39,19 @@ PAGE_ROW_OTHER_SHARE = 0.2
 _NUMBER_RUN = _fast_re.compile(rb"[0-9](?:[^0-9A-Za-z\n]+[0-9]+){%d}" % (PAGE_ROW_MIN_RUN - 1))
 
 
+def _number_run_lines(folded: bytes) -> list[int]:
+    """Indexes of the lines of `folded` (`textnorm.fold_lines`) that hold a
+    run of five numbers (the candidates for `is_page_row`), in order."""
+    lines: list[int] = []
+    line, pos = 0, 0
+    for match in _NUMBER_RUN.finditer(folded):
+        line += folded.count(b"\n", pos, match.start())
+        pos = match.start()
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines
+
+
 def is_page_row(key: str) -> bool:
     """Whether a line key (words joined by single spaces) is a page-number row."""
     words = key.split(" ")
@@ -73,10 +86,9 @@ class LineRules:
         folded = fold_lines(lines)
         keys = doc.scratch["keys"] = folded_keys(folded)  # kept for the cross-document stages
         phrase_rules = self.rules.match_lines(lines, folded, keys)
-        if _NUMBER_RUN.search(folded):
-            for i, key in enumerate(keys):
-                if i not in phrase_rules and key.count(" ") >= PAGE_ROW_MIN_RUN - 1 and is_page_row(key):
-                    phrase_rules[i] = "navigation"
+        for i in _number_run_lines(folded):
+            if i not in phrase_rules and is_page_row(keys[i]):
+                phrase_rules[i] = "navigation"
         title_key = line_key(doc.title) if doc.title else None
         title_seen = False  # a title field's text may stand once in the body too
         previous_key = None
