@@ -13,6 +13,7 @@ try:  # RE2 scans a character-class pattern several times faster than `re`
     import re2 as _fast_re
 except ImportError:  # pragma: no cover - google-re2 is a dependency; keep working without it
     import re as _fast_re
+
 from .dedupview import SENTENCE_STOPS
 from .document import Document
 from .lexicon import RuleSet, load_rules

@@ -133,7 +133,8 @@ class Pipeline:
         happened to trigger.  On a stream of billions of documents one such
         document must not end the run, nor vanish: it is rejected like bad
         input (`--on-error fail` stops there, naming it; `skip` writes the
-        record to _rejected.jsonl, as it was read, and goes on)."""
+        record to _rejected.jsonl and goes on: a JSON record as parsed, with
+        every field, a text file's text as decoded, before any repair)."""
         doc.error = f"internal error in {stage} ({type(exc).__name__}: {exc}); please report it"
         if doc.raw is None:
             if doc.record is not None:
