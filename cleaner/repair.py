@@ -165,8 +165,8 @@ def _fix_segment(segment: str, config) -> tuple[str, tuple[str, ...]]:
 def repair_text(text: str, explain: bool = False) -> tuple[str, list[str]]:
     """Return (ftfy.fix_text(text, FTFY_CONFIG), names of the fixes applied).
 
-    The names are only collected when `explain` is true (ftfy's explanation
-    costs extra); otherwise the list says "ftfy" when anything changed.
+    With `explain`, the names are ftfy's steps ("encode:sloppy-windows-1252",
+    "decode:utf-8", ...); otherwise the list says "ftfy" when anything changed.
     """
     fixed, steps = _ftfy_where_needed(text)
     if explain:
@@ -218,8 +218,8 @@ def repair_document(text: str, explain: bool = False) -> tuple[str, list[str]]:
 # Characters a re-decoded line must not gain: C0 controls (the sloppy codecs
 # map U+FFFD to 0x1A, so a line with replacement characters would gain SUB).
 _C0_CONTROLS = frozenset(chr(c) for c in range(32)) - {"\t"}
-
-
+# The encoding a page was mis-decoded with, from the one ftfy names for a line
+# (the narrowest that re-decodes it: latin-1 for "pÃ¥", windows-1252 for "â€™").
 _WIDER = {"latin-1": "sloppy-windows-1252", "windows-1252": "sloppy-windows-1252"}
 
 
@@ -237,8 +237,6 @@ def fix_leftover_mojibake(text: str, steps: list[str]) -> tuple[str, list[str]]:
     if "decode:utf-8" not in steps:
         return text, []
     encodings = [step[7:] for step in steps if step.startswith("encode:")]
-    # ftfy names the narrowest encoding that re-decodes a line: latin-1 for
-    # "pÃ¥", windows-1252 for "â€™"; the page was mis-decoded with one of them.
     encodings = list(dict.fromkeys(encodings + [_WIDER[e] for e in encodings if e in _WIDER]))
     if not encodings:
         return text, []
