@@ -40,17 +40,56 @@ PAGE_ROW_OTHER_SHARE = 0.2
 _NUMBER_RUN = _fast_re.compile(rb"[0-9](?:[^0-9A-Za-z\n]+[0-9]+){%d}" % (PAGE_ROW_MIN_RUN - 1))
 
 
+# Glued menus: naive text extraction joins the items of a menu without a space
+# ("HomeNewsSportWeather", "Lediga jobbLyssnaHitta till oss").  A line is one
+# when it has at least GLUED_MIN_JOINS joins (a lower-case letter pair, then
+# an upper-case letter starting a word), one word holds at least two of them
+# (three items in a row: brand names such as "YouTube" or "PowerPoint" hold
+# one), at least half of its words hold one, and it does not end a sentence.
+# Lines that look like code ("getElementById(...)", "a.b = c;") are left alone.
+GLUED_MIN_JOINS = 3
+GLUED_WORD_SHARE = 0.5
+_GLUE = _fast_re.compile(r"\p{Ll}\p{Ll}\p{Lu}\p{Ll}")  # RE2 screens the document first
+_GLUE_SLOW = regex.compile(r"\p{Ll}\p{Ll}\p{Lu}\p{Ll}")  # ... unless it holds a lone surrogate (RE2 reads UTF-8)
+_GLUE_EXACT = regex.compile(r"\p{Ll}\p{Ll}(?=\p{Lu}\p{Ll})")  # one match per join, for counting
+_CODE_LIKE = regex.compile(r"[(){}\[\]=;<>]|\w\.\w")
+
+
+def is_glued_menu(line: str) -> bool:
+    """Whether `line` is a menu whose items extraction glued together (see GLUED_MIN_JOINS)."""
+    if _CODE_LIKE.search(line) or _SENTENCE_END.search(line):
+        return False
+    joins = [len(_GLUE_EXACT.findall(word)) for word in line.split()]
+    return (sum(joins) >= GLUED_MIN_JOINS and max(joins) >= 2
+            and sum(1 for n in joins if n) >= GLUED_WORD_SHARE * len(joins))
+
+
+def _match_lines(pattern, text) -> list[int]:
+    """Indexes of the lines of `text` ('\n'-separated, str or bytes) in which
+    `pattern` (a pattern that matches within a line) finds a match, in order."""
+    newline = b"\n" if isinstance(text, bytes) else "\n"
+    found: list[int] = []
+    line, pos = 0, 0
+    for match in pattern.finditer(text):
+        line += text.count(newline, pos, match.start())
+        pos = match.start()
+        if not found or found[-1] != line:
+            found.append(line)
+    return found
+
+
+def _glued_candidate_lines(text: str) -> list[int]:
+    """Indexes of the lines of `text` with a join of glued words (the candidates for `is_glued_menu`)."""
+    try:
+        return _match_lines(_GLUE, text)
+    except UnicodeEncodeError:
+        return _match_lines(_GLUE_SLOW, text)
+
+
 def _number_run_lines(folded: bytes) -> list[int]:
     """Indexes of the lines of `folded` (`textnorm.fold_lines`) that hold a
     run of five numbers (the candidates for `is_page_row`), in order."""
-    lines: list[int] = []
-    line, pos = 0, 0
-    for match in _NUMBER_RUN.finditer(folded):
-        line += folded.count(b"\n", pos, match.start())
-        pos = match.start()
-        if not lines or lines[-1] != line:
-            lines.append(line)
-    return lines
+    return _match_lines(_NUMBER_RUN, folded)
 
 
 def is_page_row(key: str) -> bool:
@@ -71,7 +110,7 @@ def is_page_row(key: str) -> bool:
 
 
 class LineRules:
-    """Whitespace/separator lines, phrase rules, page-number rows, repeated titles, dangling tails."""
+    """Whitespace/separator lines, phrase rules, page-number rows, glued menus, repeated titles, dangling tails."""
 
     name = "line_rules"
 
@@ -90,6 +129,9 @@ class LineRules:
         for i in _number_run_lines(folded):
             if i not in phrase_rules and is_page_row(keys[i]):
                 phrase_rules[i] = "navigation"
+        for i in _glued_candidate_lines("\n".join(lines)):
+            if i not in phrase_rules and is_glued_menu(lines[i]):
+                phrase_rules[i] = "glued_menu"
         title_key = line_key(doc.title) if doc.title else None
         title_seen = False  # a title field's text may stand once in the body too
         previous_key = None

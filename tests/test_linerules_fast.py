@@ -1,8 +1,8 @@
 """The whole-document line rules must give exactly what the per-line rules give.
 
 `LineRules.apply` folds a document once, computes every line key in a few
-passes over its text and runs the phrase matcher only on the lines that an RE2
-scan finds.  The reference here is the straightforward algorithm: for each
+passes over its text and runs the phrase matcher, and the shape rules (page-number
+rows, glued menus), only on the lines that an RE2 scan finds.  The reference here is the straightforward algorithm: for each
 line, `line_key` and `RuleSet.match` (with the matcher's memo emptied before
 every call).  Documents are generated from the lexicons' own phrases, mixed
 languages and scripts, Turkish İ, German ß, no-break and other spaces,
@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from cleaner import Document
 from cleaner.lexicon import Alternative, load_rules
-from cleaner.linerules import LineRules
+from cleaner.linerules import LineRules, is_glued_menu, is_page_row
 from cleaner.phrasegate import _ANY_SPACES, _SKIPPED, Gate, LineScanner
 from cleaner.textnorm import fold, fold_lines, folded_keys, line_key
 
@@ -57,6 +57,10 @@ def reference_apply(doc: Document) -> None:
             continue
         REFERENCE_RULES._memo.clear()
         rule = REFERENCE_RULES.match(stripped, key)
+        if rule is None and is_page_row(key):  # the shape rules, on every line (the fast
+            rule = "navigation"                # path screens the document for candidates)
+        if rule is None and is_glued_menu(line):
+            rule = "glued_menu"
         if rule is not None:
             doc.remove(i, rule)
             continue
@@ -166,6 +170,20 @@ def document(draw) -> str:
 @example("", None)
 def test_fast_line_rules_equal_the_per_line_rules(text, title):
     check(text, title)
+
+
+# Pieces of page-number rows and glued menus, with what the screens must not
+# trip on: years, superscript and Arabic-Indic digits, lone surrogates, code.
+SHAPE_PIECES = ["1", "2", "3", "4", "5", "6", "7", "12", "2001", "2002", "²", "٣", " ", " - ", " | ", "\u00a0",
+                "Page", "Next »", "HomeNews", "SportWeatherTravel", "ÉtéHiverPrintemps", "a", "Lyssna", "\ud800",
+                "getElementById(x)", ".", ";", "\n"]
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(SHAPE_PIECES), min_size=1, max_size=40).map("".join))
+@example("1 - 2 - 3 - 4 - 5 - 6\nHomeNewsSportWeatherTravel Lyssna\nPage 3 | 4 | 5 | 6 | 7 Next »\n1²2 3 4 5 6")
+def test_shape_rules_find_what_the_per_line_rules_find(text):
+    check(text)
 
 
 def test_cases_from_the_phrase_files_one_document_each():
