@@ -198,7 +198,7 @@ def _print_dry_run(values: dict, files: list[str], out_dir) -> None:
 @app.command("explain")
 def explain_cmd(
     ctx: typer.Context,
-    file: str = typer.Argument(..., help="A file to explain, or - for stdin."),
+    file: str = typer.Argument(..., help="A file or folder to explain, or - for stdin."),
     text_field: str = _TEXT_FIELD,
     id_field: str = _ID_FIELD,
     source_field: Optional[str] = _SOURCE_FIELD,
@@ -217,11 +217,11 @@ def explain_cmd(
     """Show each document with its removed lines marked by rule.
 
     Takes the cleaning options of `run` (and its --config file; other options
-    there are ignored), and cleans the way `run` does: a file is read twice
-    (count, then clean), stdin through the look-ahead window."""
+    there are ignored), and cleans the way `run` does: a file or a folder is
+    read twice (count, then clean), stdin goes through the look-ahead window."""
     from .explain import render
     from .io.formats import JSONL as JSONL_FMT
-    from .io.readers import InputFile, read_file, read_jsonl, sniff_stream_format, text_document
+    from .io.readers import discover, read_file, read_jsonl, sniff_stream_format, text_document
     from .pipeline import Pipeline
 
     values = dict(locals())
@@ -248,18 +248,17 @@ def explain_cmd(
         else:
             docs = iter([text_document(data, "<stdin>", "stdin", "")])
     else:
-        path = Path(file)
-        if not path.is_file():
-            _fail(f"no such file: {file}")
-        from .io.formats import format_of
-
-        source = InputFile(path, Path(path.name), format_of(path) or "text")
-        if pipeline.site_repeats is not None:  # pass 1, as `run` does for files
-            for doc in read_file(source, read):
-                if doc.error is None:
-                    pipeline.observe(doc)
+        try:
+            files = discover([Path(file)])
+        except FileNotFoundError as exc:
+            _fail(str(exc))
+        if pipeline.site_repeats is not None:  # pass 1, as `run` does for files and folders
+            for source in files:
+                for doc in read_file(source, read):
+                    if doc.error is None:
+                        pipeline.observe(doc)
             counted = True
-        docs = read_file(source, read)
+        docs = (doc for source in files for doc in read_file(source, read))
     shown = 0
     model = pipeline.line_model.model if pipeline.line_model is not None else None
     try:

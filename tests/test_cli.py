@@ -235,17 +235,24 @@ def _explained(stdout: str) -> dict[str, list[tuple[str, str]]]:
     return marked
 
 
+@pytest.mark.parametrize("folder", [False, True])
 @pytest.mark.parametrize("options", [["--no-line-model", "--window", "1", "--repeat-min-docs", "3"], []])
-def test_explain_marks_what_run_removes(tmp_path, options):
-    """`explain FILE` cleans as `run FILE` does (two passes over a file, the
-    same options), so it shows exactly the lines run removes."""
+def test_explain_marks_what_run_removes(tmp_path, options, folder):
+    """`explain FILE` (or FOLDER) cleans as `run` does (two passes, the same
+    options), so it shows exactly the lines run removes."""
     menu = ["Home", "News", "Sport", "Weather", "Contact us"]
     bodies = [f"Article {i}: the council met on day {i} and agreed to fund project number {i} next spring."
               for i in range(6)]
     records = [{"id": f"p{i}", "url": f"https://site.example/{i}", "text": "\n".join(menu + [body] + menu[:2])}
                for i, body in enumerate(bodies)]
-    corpus = tmp_path / "site.jsonl"
-    write_jsonl(corpus, records)
+    if folder:  # the site's pages in two files of a folder
+        corpus = tmp_path / "corpus"
+        (corpus / "b").mkdir(parents=True)
+        write_jsonl(corpus / "a.jsonl", records[:2])
+        write_jsonl(corpus / "b" / "c.jsonl", records[2:])
+    else:
+        corpus = tmp_path / "site.jsonl"
+        write_jsonl(corpus, records)
     assert invoke("run", corpus, "-o", tmp_path / "out", "--quiet", "--explain", tmp_path / "removed.jsonl",
                   *options).exit_code == 0
     ran: dict[str, list[tuple[str, str]]] = {}
