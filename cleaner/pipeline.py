@@ -207,9 +207,9 @@ class Pipeline:
                 observed = self.observation(doc)
             except Exception:  # noqa: BLE001 - counted as a page with no lines: the cleaning
                 # pass numbers pages in the same order, and rejects the document there
-                from .siterepeats import empty_page_lines
+                from .siterepeats import UNREADABLE_PAGE
 
-                observed = (empty_page_lines(), None)
+                observed = (UNREADABLE_PAGE, None)
             self.count_observation(location, source, text, *observed)
 
     def observation(self, doc: Document) -> tuple[PageLines, tuple[str, list[str]] | None]:
@@ -251,7 +251,10 @@ class Pipeline:
             if doc.error is None:
                 self.prepare_contained(doc)
                 if lookahead and doc.error is None:
-                    self.site_repeats.observe(doc)
+                    try:
+                        self.site_repeats.observe(doc)
+                    except Exception as exc:  # noqa: BLE001 - see _reject_failed
+                        self._reject_failed(doc, "site repeats", exc)
             pending.append(doc)
             if len(pending) >= lookahead + batch_size:
                 yield self._finish_oldest(pending, batch_size)

@@ -144,13 +144,13 @@ class PageLines(NamedTuple):
     """What the table learns of a page: its table hashes, and the words of
     its distinct prose lines (for the second half of the copy test)."""
 
-    hashes: set[int]
+    hashes: set[int] | None  # None: UNREADABLE_PAGE
     words: int
 
 
-def empty_page_lines() -> PageLines:
-    """What the count holds of a page it could not read (it still takes its ordinal)."""
-    return PageLines(set(), 0)
+# What the count takes for a page a stage failed on: no lines, but an ordinal
+# (the cleaning pass numbers pages in the same order, and rejects the page).
+UNREADABLE_PAGE = PageLines(None, 0)
 
 
 def line_keys(doc: Document) -> list[str]:
@@ -229,8 +229,9 @@ class SiteRepeats:
 
     def observe(self, doc: Document) -> None:
         """Count the document's lines (first pass, or entering the window)."""
+        page_lines = self.page_lines(doc)
         doc.scratch["page"] = self.pages
-        self.count(doc.source, self.page_lines(doc))
+        self.count(doc.source, page_lines)
 
     def numbered(self, docs: Iterable[Document]) -> Iterator[Document]:
         """The second pass over a counted corpus: each readable document gets
@@ -266,6 +267,9 @@ class SiteRepeats:
             del self.page_words[: MAX_PAGE_WORDS // 2]
             self.page_base += MAX_PAGE_WORDS // 2
         self.source_docs[source] += 1
+        if page_lines.hashes is None:  # UNREADABLE_PAGE
+            self.stats["pages_not_counted"] += 1
+            return
         table = self.table
         for h in page_lines.hashes:
             entry = table.get(h)

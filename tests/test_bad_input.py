@@ -197,8 +197,14 @@ def test_an_internal_error_in_skip_mode_rejects_that_document_only(tmp_path, mon
     assert stats["documents_read"] == stats["documents_written"] + stats["documents_rejected"] == 6
 
 
-def test_an_internal_error_on_a_stream_skips_to_the_side_file(tmp_path, monkeypatch):
-    _trigger_in(monkeypatch, "batch")
+@pytest.mark.parametrize("stage", ["count", "model", "batch"])
+def test_an_internal_error_on_a_stream_skips_to_the_side_file(tmp_path, monkeypatch, stage):
+    if stage == "count":  # the window's count of the page, after the rules went through
+        from cleaner.siterepeats import SiteRepeats
+
+        monkeypatch.setattr(SiteRepeats, "page_lines", _raise_on_trigger(SiteRepeats.page_lines))
+    else:
+        _trigger_in(monkeypatch, stage)
     data = "".join(json.dumps(r) + "\n" for r in site_records(trigger_at=0))
     result = invoke("run", "-", "--on-error", "skip", "--side-dir", tmp_path, "-q", input=data)
     assert result.exit_code == 0
@@ -214,3 +220,21 @@ def test_a_text_file_an_internal_error_rejects_keeps_its_text(tmp_path, monkeypa
     assert result.exit_code == 0
     rejected = read_jsonl(tmp_path / "out" / "_rejected.jsonl")
     assert rejected[0]["record"] == f"caf\u00c3\u00a9 au lait, une phrase {TRIGGER}.\n"  # as read, not repaired
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_page_the_count_fails_on_is_still_cleaned_and_said(tmp_path, monkeypatch, workers):
+    """Only the counting pass fails on the page: it is counted as unreadable
+    (the summary says so) and cleaned like the others in the second pass."""
+    from cleaner.siterepeats import SiteRepeats
+
+    monkeypatch.setattr(SiteRepeats, "page_lines", _raise_on_trigger(SiteRepeats.page_lines))
+    write_jsonl(tmp_path / "site.jsonl", site_records(trigger_at=3))
+    result = invoke("run", tmp_path / "site.jsonl", "-o", tmp_path / "out", "--dedup", "off", "--quiet",
+                    "--workers", workers, "--stats", tmp_path / "stats.json")
+    assert result.exit_code == 0
+    written = read_jsonl(tmp_path / "out" / "site.jsonl")
+    assert [r["id"] for r in written] == [f"p{i}" for i in range(6)]
+    assert "Weather" not in written[3]["text"]  # the other pages' counts still hold the menu
+    stats = json.loads((tmp_path / "stats.json").read_text())
+    assert stats["stages"]["site_repeats"]["pages_not_counted"] == 1
