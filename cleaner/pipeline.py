@@ -255,6 +255,9 @@ class Pipeline:
                         self.site_repeats.observe(doc)
                     except Exception as exc:  # noqa: BLE001 - see _reject_failed
                         self._reject_failed(doc, "site repeats", exc)
+                    # What the site-repeat stage needs of the line keys is cached
+                    # now; the keys are a fifth of what a waiting document holds.
+                    doc.scratch.pop("keys", None)
             pending.append(doc)
             if len(pending) >= lookahead + batch_size:
                 yield self._finish_oldest(pending, batch_size)
