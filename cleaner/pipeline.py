@@ -137,11 +137,11 @@ class Pipeline:
         every field, a text file's text as decoded, before any repair)."""
         doc.error = f"internal error in {stage} ({type(exc).__name__}: {exc}); please report it"
         if doc.raw is None:
-            if doc.record is not None:
+            if doc.record is not None:  # (a Parquet row may hold bytes, decimals, dates: as text)
                 try:
-                    doc.raw = orjson.dumps(doc.record)
+                    doc.raw = orjson.dumps(doc.record, default=str)
                 except TypeError:  # integers beyond 64 bits
-                    doc.raw = json.dumps(doc.record, ensure_ascii=False).encode("utf-8")
+                    doc.raw = json.dumps(doc.record, ensure_ascii=False, default=str).encode("utf-8")
             else:
                 doc.raw = doc.scratch.get("original", doc.text).encode("utf-8", "surrogatepass")
 

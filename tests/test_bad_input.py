@@ -238,3 +238,18 @@ def test_a_page_the_count_fails_on_is_still_cleaned_and_said(tmp_path, monkeypat
     assert "Weather" not in written[3]["text"]  # the other pages' counts still hold the menu
     stats = json.loads((tmp_path / "stats.json").read_text())
     assert stats["stages"]["site_repeats"]["pages_not_counted"] == 1
+
+
+def test_a_rejected_record_with_values_json_cannot_hold_is_still_written(monkeypatch):
+    """Parquet rows can hold bytes, decimals, dates: a rejected one is kept as JSON with them as text."""
+    from decimal import Decimal
+
+    from cleaner import Document, Pipeline
+
+    _trigger_in(monkeypatch, "rules")
+    record = {"id": "r", "text": f"A sentence long enough to be kept as it is. {TRIGGER}", "blob": b"\x00\x01",
+              "price": Decimal("1.50"), "big": 2 ** 70}
+    [doc] = Pipeline().run([Document(id="r", text=record["text"], record=record)])
+    assert "internal error" in doc.error
+    kept = json.loads(doc.raw)
+    assert kept["text"] == record["text"] and kept["price"] == "1.50" and kept["big"] == 2 ** 70
