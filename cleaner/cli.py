@@ -219,13 +219,13 @@ def explain_cmd(
     Takes the cleaning options of `run` (and its --config file; other options
     there are ignored), and cleans the way `run` does: a file or a folder is
     read twice (count, then clean), stdin goes through the look-ahead window."""
+    values = dict(locals())  # the options, before any other local name exists
+    values.pop("ctx")
     from .explain import render
     from .io.formats import JSONL as JSONL_FMT
     from .io.readers import discover, read_file, read_jsonl, sniff_stream_format, text_document
     from .pipeline import Pipeline
 
-    values = dict(locals())
-    values.pop("ctx")
     if config is not None:
         values = _merge_config(ctx, values, config, ignore_unknown=True)
     use_color = sys.stdout.isatty() if values["color"] is None else values["color"]

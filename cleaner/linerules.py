@@ -50,8 +50,9 @@ _NUMBER_RUN = _fast_re.compile(rb"[0-9](?:[^0-9A-Za-z\n]+[0-9]+){%d}" % (PAGE_RO
 GLUED_MIN_JOINS = 3
 GLUED_WORD_SHARE = 0.5
 _GLUE = _fast_re.compile(r"\p{Ll}\p{Ll}\p{Lu}\p{Ll}")  # RE2 screens the document first
-_GLUE_SLOW = regex.compile(r"\p{Ll}\p{Ll}\p{Lu}\p{Ll}")  # ... unless it holds a lone surrogate (RE2 reads UTF-8)
-_GLUE_EXACT = regex.compile(r"\p{Ll}\p{Ll}(?=\p{Lu}\p{Ll})")  # one match per join, for counting
+# One match per join, for counting; also the screen of a text RE2 cannot read
+# (a lone surrogate: RE2 reads UTF-8), as it matches where _GLUE does.
+_GLUE_EXACT = regex.compile(r"\p{Ll}\p{Ll}(?=\p{Lu}\p{Ll})")
 _CODE_LIKE = regex.compile(r"[(){}\[\]=;<>]|\w\.\w")
 
 
@@ -83,7 +84,7 @@ def _glued_candidate_lines(text: str) -> list[int]:
     try:
         return _match_lines(_GLUE, text)
     except UnicodeEncodeError:
-        return _match_lines(_GLUE_SLOW, text)
+        return _match_lines(_GLUE_EXACT, text)
 
 
 def _number_run_lines(folded: bytes) -> list[int]:

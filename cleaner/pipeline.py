@@ -11,20 +11,15 @@ cross-document stages see a bounded window of documents at a time.
 """
 from __future__ import annotations
 
-import json
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, Iterator
-
-import orjson
+from typing import Iterable, Iterator
 
 from .document import Document
 from .linerules import LineRules
 from .repair import repair_document
+from .siterepeats import UNREADABLE_PAGE, PageLines
 from .textnorm import text_hash
-
-if TYPE_CHECKING:
-    from .siterepeats import PageLines
 
 
 # Documents finished together (the line model's numpy calls are per batch).
@@ -133,17 +128,8 @@ class Pipeline:
         happened to trigger.  On a stream of billions of documents one such
         document must not end the run, nor vanish: it is rejected like bad
         input (`--on-error fail` stops there, naming it; `skip` writes the
-        record to _rejected.jsonl and goes on: a JSON record as parsed, with
-        every field, a text file's text as decoded, before any repair)."""
+        record to _rejected.jsonl and goes on: see `io.writers.record_as_read`)."""
         doc.error = f"internal error in {stage} ({type(exc).__name__}: {exc}); please report it"
-        if doc.raw is None:
-            if doc.record is not None:  # (a Parquet row may hold bytes, decimals, dates: as text)
-                try:
-                    doc.raw = orjson.dumps(doc.record, default=str)
-                except TypeError:  # integers beyond 64 bits
-                    doc.raw = json.dumps(doc.record, ensure_ascii=False, default=str).encode("utf-8")
-            else:
-                doc.raw = doc.scratch.get("original", doc.text).encode("utf-8", "surrogatepass")
 
     def finish(self, doc: Document) -> Document:
         """Stages that run once cross-document evidence is in."""
@@ -207,8 +193,6 @@ class Pipeline:
                 observed = self.observation(doc)
             except Exception:  # noqa: BLE001 - counted as a page with no lines: the cleaning
                 # pass numbers pages in the same order, and rejects the document there
-                from .siterepeats import UNREADABLE_PAGE
-
                 observed = (UNREADABLE_PAGE, None)
             self.count_observation(location, source, text, *observed)
 

@@ -21,7 +21,7 @@ from .dedupview import dedup_view
 from .document import Document
 from .io.formats import JSONL, TEXT, iter_lines
 from .io.readers import ReadOptions, discover, read_file, read_jsonl, sniff_stream_format, text_document
-from .io.writers import RecordSink, SideFile, StagedTree, dumps, output_record, write_atomic
+from .io.writers import RecordSink, SideFile, StagedTree, dumps, output_record, record_as_read, write_atomic
 from .parallel import ParallelCleaner, fork_available, observations
 from .pipeline import CleanOptions, Pipeline
 
@@ -141,7 +141,7 @@ class Job:
                 raise RunError(f"{doc.location}: {doc.error} (use --on-error skip to set such records aside)")
             self.counts["rejected"] += 1
             self.counts[f"rejected.{doc.error.split(' (')[0]}"] += 1
-            raw = doc.raw or b""
+            raw = record_as_read(doc)
             entry = {"location": doc.location, "reason": doc.error}
             try:
                 entry["record"] = raw.decode("utf-8")

@@ -245,11 +245,12 @@ def test_a_rejected_record_with_values_json_cannot_hold_is_still_written(monkeyp
     from decimal import Decimal
 
     from cleaner import Document, Pipeline
+    from cleaner.io.writers import record_as_read
 
     _trigger_in(monkeypatch, "rules")
     record = {"id": "r", "text": f"A sentence long enough to be kept as it is. {TRIGGER}", "blob": b"\x00\x01",
               "price": Decimal("1.50"), "big": 2 ** 70}
     [doc] = Pipeline().run([Document(id="r", text=record["text"], record=record)])
     assert "internal error" in doc.error
-    kept = json.loads(doc.raw)
+    kept = json.loads(record_as_read(doc))  # what the runner writes to _rejected.jsonl
     assert kept["text"] == record["text"] and kept["price"] == "1.50" and kept["big"] == 2 ** 70

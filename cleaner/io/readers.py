@@ -81,7 +81,7 @@ def _loads(line: bytes | str):
         return json.loads(line)
 
 
-def record_to_document(record, raw: bytes, location: str, default_id: str, default_source: str,
+def record_to_document(record, raw: bytes | None, location: str, default_id: str, default_source: str,
                        opts: ReadOptions) -> Document:
     if not isinstance(record, dict):
         return Document(id=default_id, text="", location=location, raw=raw,
@@ -154,8 +154,11 @@ def read_parquet(path: Path, rel: str, default_source: str, opts: ReadOptions) -
     from ..io.parquet import iter_parquet_records
 
     for index, record in iter_parquet_records(path):
-        yield record_to_document(record, orjson.dumps(record, default=str), f"{path}:row {index + 1}",
-                                 f"{rel}:{index + 1}", default_source, opts)
+        doc = record_to_document(record, None, f"{path}:row {index + 1}", f"{rel}:{index + 1}",
+                                 default_source, opts)
+        if doc.error is not None:
+            doc.record = record  # written out only when rejected (writers.record_as_read), not every row
+        yield doc
 
 
 def read_file(f: InputFile, opts: ReadOptions) -> Iterator[Document]:

@@ -19,13 +19,26 @@ from .formats import JSONL, PARQUET, TEXT, open_write
 _DUMP = orjson.OPT_APPEND_NEWLINE
 
 
-def dumps(obj) -> bytes:
+def dumps(obj, default=None) -> bytes:
+    """One JSON line (`default`: how to write values JSON cannot hold)."""
     try:
-        return orjson.dumps(obj, option=_DUMP)
+        return orjson.dumps(obj, option=_DUMP, default=default)
     except TypeError:  # integers beyond 64 bits, which orjson refuses
         import json
 
-        return json.dumps(obj, ensure_ascii=False).encode() + b"\n"
+        return json.dumps(obj, ensure_ascii=False, default=default).encode() + b"\n"
+
+
+def record_as_read(doc: Document) -> bytes:
+    """What `_rejected.jsonl` keeps of a rejected document: the bytes the
+    reader rejected; else (a stage failed on it) its record as JSON, every
+    field as parsed (values JSON cannot hold, such as a Parquet row's bytes
+    or decimals, as text), or a text file's text as decoded, before repair."""
+    if doc.raw is not None:
+        return doc.raw
+    if doc.record is not None:
+        return dumps(doc.record, default=str)[:-1]
+    return doc.scratch.get("original", doc.text).encode("utf-8", "surrogatepass")
 
 
 def cleantext_info(doc: Document) -> dict:
