@@ -9,6 +9,7 @@ reason instead of being turned into garbage text.
 from __future__ import annotations
 
 import codecs
+import re
 
 import ftfy.bad_codecs  # noqa: F401  (registers the 'sloppy-windows-1252' codec)
 
@@ -59,12 +60,13 @@ def _legacy_encoding(data: bytes) -> str:
             if any(m.encoding == preferred for m in tied):
                 best = next(m for m in tied if m.encoding == preferred)
                 break
-        if best.encoding in _JAPANESE and _mostly_halfwidth_katakana(str(best)):
-            # short KOI8-R text decodes to half-width katakana: ask again without Japanese
-            others = [m for m in matches if m.encoding not in _JAPANESE]
-            if others:
-                best = others[0]
     name = best.encoding if best is not None else "cp1252"
+    if name in _JAPANESE and _mostly_halfwidth_katakana(str(best)):
+        # short KOI8-R text decodes to half-width katakana: ask again without Japanese
+        others = [m.encoding for m in matches if m.encoding not in _JAPANESE]
+        name = _best_cyrillic(data, None) or (others[0] if others else name)
+    elif name in _CYRILLIC:
+        name = _best_cyrillic(data, name) or name
     if _latin_family(name) and _non_ascii_share(data) <= 0.3:
         # Mostly-ASCII text with a few accents in *some* Latin code page: on
         # the web that is cp1252 far more often than the Hungarian or Baltic
@@ -76,6 +78,46 @@ def _legacy_encoding(data: bytes) -> str:
     if name in ("latin_1", "iso8859_1", "cp1252", "ascii"):
         return "sloppy-windows-1252"
     return name
+
+
+# The Cyrillic code pages put the same letters at different bytes; on short
+# text charset-normalizer cannot tell them apart (KOI8-R Russian scores as
+# cp1251, or as Shift-JIS half-width katakana).  Read in the wrong one, the
+# letters come out in the wrong case: KOI8-R and cp1251 swap upper and lower
+# case, ISO 8859-5 and cp866 mix cases or symbols inside words.
+_CYRILLIC = ("cp1251", "koi8_r", "koi8_u", "iso8859_5", "cp866", "mac_cyrillic", "cp1125", "cp855",
+             "kz1048", "ptcp154")
+_CYRILLIC_WORD = re.compile("[\u0400-\u04ff]+")
+
+
+def _cyrillic_case_score(text: str) -> int:
+    """Cyrillic letters in words cased as words are (all lower, all upper, or
+    a capital first), less those in words with a capital after a small letter."""
+    score = 0
+    for word in _CYRILLIC_WORD.findall(text):
+        rest = word[1:]
+        score += len(word) if rest.islower() or word.isupper() or len(word) == 1 else -len(word)
+    return score
+
+
+def _best_cyrillic(data: bytes, detected: str | None) -> str | None:
+    """The Cyrillic code page in which `data` reads as well-cased Cyrillic
+    words, or None when none does (the detector's pick wins ties)."""
+    sample = data[:_SNIFF]
+    scores = []
+    for rank, name in enumerate((detected, *_CYRILLIC) if detected else _CYRILLIC):
+        try:
+            text = sample.decode(name)
+        except UnicodeDecodeError:
+            continue
+        non_ascii = sum(1 for ch in text if ord(ch) > 127)
+        cyrillic = sum(map(len, _CYRILLIC_WORD.findall(text)))
+        if non_ascii and cyrillic >= 0.9 * non_ascii:
+            scores.append((_cyrillic_case_score(text), -rank, name))
+    if not scores:
+        return None
+    score, _, name = max(scores)
+    return name if score > 0 else None
 
 
 _LATIN_PAGES = {"cp1250", "cp1252", "cp1254", "cp1257", "cp1258", "latin_1", "mac_roman", "mac_latin2",

@@ -126,12 +126,33 @@ def test_short_latin1_french():
     assert decode_bytes(text.encode("latin-1"))[0] == text
 
 
-@pytest.mark.xfail(reason="known limitation: KOI8-R Russian under ~500 bytes is detected as cp1251 or shift_jis_2004 "
-                          "(lowercase Cyrillic bytes are half-width katakana there)", strict=False)
-def test_short_koi8r_russian():
-    text = ("Москва - столица России, крупнейший по численности населения город страны. "
-            "Здесь находятся органы государственной власти.")
-    assert decode_bytes(text.encode("koi8-r"))[0] == text
+# Short Cyrillic: charset-normalizer takes KOI8-R for cp1251 or for Shift-JIS
+# half-width katakana; the case of the letters tells the code pages apart.
+SHORT_CYRILLIC = [
+    "Москва - столица России, крупнейший по численности населения город страны. "
+    "Здесь находятся органы государственной власти.",
+    "Привет мир",
+    "ООН и НАТО: заявление МИД России",
+    "София е столицата на България. Градът е разположен в подножието на Витоша.",
+]
+
+
+@pytest.mark.parametrize("codec", ["koi8-r", "cp1251", "iso8859-5", "cp866"])
+@pytest.mark.parametrize("text", SHORT_CYRILLIC, ids=["ru-sentences", "ru-two-words", "ru-acronyms", "bg-sentences"])
+def test_short_cyrillic(text, codec):
+    decoded, encoding = decode_bytes(text.encode(codec))
+    assert decoded == text, f"{codec} read as {encoding}"
+
+
+@pytest.mark.parametrize("text", [FRENCH, GERMAN, CP1252])
+def test_short_latin_text_is_not_read_as_cyrillic(text):
+    """A Latin page's accented letters are Cyrillic letters in cp1251, inside Latin words."""
+    for codec in ("cp1252", "latin-1"):
+        try:
+            data = text.encode(codec)
+        except UnicodeEncodeError:
+            continue
+        assert decode_bytes(data)[0] == text
 
 
 # -- binary content --------------------------------------------------------------------
