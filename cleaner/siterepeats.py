@@ -55,7 +55,7 @@ from typing import Iterable, Iterator, NamedTuple
 
 from .dedupview import PROSE_MIN_WORDS, is_prose
 from .document import Document
-from .textnorm import count_words, fold_lines, folded_keys, has_unspaced_script, text_hash as _hash
+from .textnorm import count_words, end_words, fold_lines, folded_keys, has_unspaced_script, text_hash as _hash
 
 # Page X is a copy of page D when D's lines that X does not hold (exactly or
 # nearly) add up to fewer words than this: a light edit touches a few lines,
@@ -101,6 +101,18 @@ def _near_hashes(source: str, key: str) -> tuple[int, ...]:
     parts = key.split(" ")
     return (_hash(f"{source}\x01{' '.join(parts[:NEAR_LINE_WORDS])}"),
             _hash(f"{source}\x02{' '.join(parts[-NEAR_LINE_WORDS:])}"))
+
+
+def _near_hashes_unspaced(source: str, key: str) -> tuple[int, ...]:
+    """_near_hashes of a line of a document in a script written without
+    spaces (Chinese, Japanese, Thai): its words are counted, and its ends
+    taken, a word every few characters (`textnorm.end_words`)."""
+    if not has_unspaced_script(key):
+        return _near_hashes(source, key)
+    if count_words(key) < NEAR_LINE_MIN_WORDS:
+        return ()
+    head, tail = end_words(key, NEAR_LINE_WORDS)
+    return _hash(f"{source}\x01{head}"), _hash(f"{source}\x02{tail}")
 
 
 class _OwnProse:
@@ -222,9 +234,11 @@ class SiteRepeats:
         near = doc.scratch.get("near_hashes")
         if near is None:
             source = doc.source
-            # (the length test inline first: most lines are too short)
-            near = doc.scratch["near_hashes"] = [_near_hashes(source, key) if len(key) >= _NEAR_MIN_CHARS else ()
-                                                 for key in line_keys(doc)]
+            if has_unspaced_script(doc.text):
+                near = [_near_hashes_unspaced(source, key) if key else () for key in line_keys(doc)]
+            else:  # (the length test inline first: most lines are too short)
+                near = [_near_hashes(source, key) if len(key) >= _NEAR_MIN_CHARS else () for key in line_keys(doc)]
+            doc.scratch["near_hashes"] = near
         return near
 
     def observe(self, doc: Document) -> None:

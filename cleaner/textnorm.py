@@ -95,6 +95,33 @@ def count_words(line: str) -> int:
     return len(line.split())
 
 
+# A word of a line for `end_words`: one character of a script written without
+# spaces, or a run of anything else but spaces.
+_END_UNIT = re.compile(f"[{_CJK}]|[{_SOUTHEAST}]|[^\\s{_CJK}{_SOUTHEAST}]+")
+
+
+def end_words(line: str, words: int) -> tuple[str, str]:
+    """The first and the last `words` words of `line` (a line key), where a
+    run of a script written without spaces gives a word every few characters
+    as in `count_words`, counted from the end it is taken from: an edit in
+    the middle of a Chinese sentence leaves both ends as they were."""
+    units = _END_UNIT.findall(line)
+    weights = [1 / CJK_CHARS_PER_WORD if _CJK_RUN.match(u) else
+               1 / SOUTHEAST_ASIAN_CHARS_PER_WORD if _SOUTHEAST_RUN.match(u) else 1 for u in units]
+
+    def take(order):
+        total = 0.0
+        for n, i in enumerate(order, 1):
+            total += weights[i]
+            if total >= words:
+                return n
+        return len(units)
+
+    head = take(range(len(units)))
+    tail = take(range(len(units) - 1, -1, -1))
+    return " ".join(units[:head]), " ".join(units[len(units) - tail:])
+
+
 def text_hash(text: str) -> int:
     """64-bit hash of a text (lone surrogates included), for tables keyed by text."""
     return xxhash.xxh3_64_intdigest(text.encode("utf-8", "surrogatepass"))
