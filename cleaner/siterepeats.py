@@ -199,6 +199,14 @@ class SiteRepeats:
             doc.scratch["line_hashes"] = hashes
         return hashes
 
+    @staticmethod
+    def _unspaced(doc: Document) -> bool:
+        """has_unspaced_script(doc.text), computed once per document (it scans the text)."""
+        unspaced = doc.scratch.get("unspaced")
+        if unspaced is None:
+            unspaced = doc.scratch["unspaced"] = has_unspaced_script(doc.text)
+        return unspaced
+
     def _line_words(self, doc: Document) -> list[int]:
         """Words of every line (0 for blank ones), computed once per document:
         the words of its key, where a run of Chinese, Japanese or Thai counts
@@ -207,7 +215,7 @@ class SiteRepeats:
         words = doc.scratch.get("line_words")
         if words is None:
             keys = line_keys(doc)
-            if has_unspaced_script(doc.text):
+            if self._unspaced(doc):
                 words = [count_words(key) for key in keys]
             else:  # (the common case, in one cheap pass: words are what the spaces part)
                 words = [key.count(" ") + 1 if key else 0 for key in keys]
@@ -234,7 +242,7 @@ class SiteRepeats:
         near = doc.scratch.get("near_hashes")
         if near is None:
             source = doc.source
-            if has_unspaced_script(doc.text):
+            if self._unspaced(doc):
                 near = [_near_hashes_unspaced(source, key) if key else () for key in line_keys(doc)]
             else:  # (the length test inline first: most lines are too short)
                 near = [_near_hashes(source, key) if len(key) >= _NEAR_MIN_CHARS else () for key in line_keys(doc)]
