@@ -39,8 +39,15 @@ Memory: one table entry per distinct (source, line) pair, plus two per line
 of `NEAR_LINE_MIN_WORDS` words or more (its first and last words): the number
 of pages holding it and the ordinals of the first `MAX_PAGES` of them.  Past
 `max_entries` entries, the entries held by a single page are dropped (they
-are the bulk, and a line seen once is no evidence yet); the table then stays
-within about max_entries x 200 bytes (5M entries: ~1 GB).  A pruned line
+are the bulk, and a line seen once is no evidence yet), and when that is not
+enough to bring the table down to PRUNE_TO of the bound (a large crawl has
+more template lines than the bound), the entries last held longest ago go
+too (`_prune`).  The table stays within about max_entries x 200 bytes (5M
+entries: ~1 GB), and each pruning is followed by at least a tenth of the
+bound in new entries before the next.  (Pruning only the single-page
+entries, a table full of template lines was pruned again after every page,
+a pass over the whole table each time, and no new site's template could be
+counted any more.)  A pruned line
 still counts as held by the pages that hold it nearly, and a page knows
 itself by the ordinal it was counted under (`observe`, `numbered`), since its
 own lines may no longer list it.  Plus 4 bytes per
@@ -83,6 +90,8 @@ MAX_PAGES = 8
 # SiteRepeats._protected_prose.
 PROTECT_REPEATED_SHARE = 0.8
 PROTECT_MIN_PROSE_WORDS = 20
+# Pruning brings the table down to this share of its bound (see the module docstring).
+PRUNE_TO = 0.9
 # Word counts kept for the copy test's second half: the most recent pages
 # (4 bytes each; 64 MB).
 MAX_PAGE_WORDS = 1 << 24
@@ -305,9 +314,25 @@ class SiteRepeats:
             self._prune()
 
     def _prune(self) -> None:
-        before = len(self.table)
-        self.table = {h: e for h, e in self.table.items() if e[0] > 1}
-        self.stats["pruned_entries"] += before - len(self.table)
+        """Drop the entries of one page; then, while the table would stay above
+        PRUNE_TO of its bound, those whose pages were counted longest ago (a
+        site whose pages came long ago is the least likely to come back; the
+        one counted now may be halfway through its pages); lines held by more
+        than MAX_PAGES pages (whose last page is not listed) go last, fewest
+        pages first."""
+        table, before = self.table, len(self.table)
+        target = int(PRUNE_TO * self.max_entries)
+        kept = {h: e for h, e in table.items() if e[0] > 1}
+        if len(kept) > target:
+            listed = sorted((e[-1], h) for h, e in kept.items() if e[0] <= MAX_PAGES)  # oldest last page first
+            for _, h in listed[:len(kept) - target]:
+                del kept[h]
+            if len(kept) > target:
+                for _, h in sorted((e[0], h) for h, e in kept.items())[:len(kept) - target]:
+                    del kept[h]
+            self.stats["prunes_past_single_pages"] += 1
+        self.table = kept
+        self.stats["pruned_entries"] += before - len(kept)
 
     def repeats(self, doc: Document) -> list[int]:
         """For each line, how many pages of the source that are not copies of

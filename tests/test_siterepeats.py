@@ -89,6 +89,47 @@ def test_memory_bound_prunes_single_article_lines():
     assert counter.repeats(doc)[MENU.index("World news")] >= 1  # template lines survive pruning
 
 
+def site_of(n: int) -> list[Document]:
+    """Three articles of site n, one after the other (a crawl stored site by site)."""
+    menu = [f"Section {k} of site number {n}" for k in range(20)]
+    return [Document(id=f"site{n}-{i}", text="\n".join(menu + article(3 * n + i)), source=f"site{n}.example")
+            for i in range(3)]
+
+
+def test_a_full_table_still_counts_new_sites():
+    # 150 sites of 20 template lines each: more lines held by several pages than the table's
+    # 1,000 entries. Pruning only the lines of one page left a table full of old templates,
+    # pruned again after every page, and the last sites' templates were never counted. Now the
+    # sites counted longest ago make room (their lines are held by no more pages than these).
+    pipeline = Pipeline(CleanOptions(line_model=False, repeat_table_entries=1000))
+    sizes = []
+    for n in range(150):  # the counting pass
+        for doc in site_of(n):
+            pipeline.observe(doc)
+            sizes.append(len(pipeline.site_repeats.table))
+    assert max(sizes) <= 1000 + 25  # never far past the bound (one page's entries)
+    out = {d.id: d for d in pipeline.run([d for n in range(150) for d in site_of(n)], counted=True)}
+    for doc_id in ("site120-0", "site149-0"):
+        site = doc_id.split("-")[0][4:]
+        assert removed_by_repeats(out[doc_id]) == [f"Section {k} of site number {site}" for k in range(20)], doc_id
+    assert out["site149-0"].cleaned_text().splitlines() == article(3 * 149)
+
+
+def test_pruning_a_full_table_keeps_the_templates_of_big_sites():
+    counter = SiteRepeats(max_entries=300)
+    pipeline = Pipeline(CleanOptions(line_model=False, site_repeats=False))
+    big = [pipeline.prepare(page(n, "big.example")) for n in range(12)]
+    for doc in big[:10]:  # a big site's template: more pages than an entry lists
+        counter.observe(doc)
+    for n in range(40):  # then small sites fill the table
+        for doc in site_of(n):
+            counter.observe(pipeline.prepare(doc))
+    assert counter.stats["prunes_past_single_pages"] > 0  # lines of several pages had to go too
+    doc = big[10]
+    counter.observe(doc)
+    assert counter.repeats(doc)[MENU.index("World news")] >= 10
+
+
 def test_page_word_counts_stay_bounded(monkeypatch):
     import cleaner.siterepeats as siterepeats
 
