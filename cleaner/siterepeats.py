@@ -47,7 +47,8 @@ entries: ~1 GB), and each pruning is followed by at least a tenth of the
 bound in new entries before the next.  (Pruning only the single-page
 entries, a table full of template lines was pruned again after every page,
 a pass over the whole table each time, and no new site's template could be
-counted any more.)  A pruned line
+counted any more.)  The pages counted per source are kept for at most a
+tenth as many sources as the table has entries (`_prune_sources`).  A pruned line
 still counts as held by the pages that hold it nearly, and a page knows
 itself by the ordinal it was counted under (`observe`, `numbered`), since its
 own lines may no longer list it.  Plus 4 bytes per
@@ -92,6 +93,10 @@ PROTECT_REPEATED_SHARE = 0.8
 PROTECT_MIN_PROSE_WORDS = 20
 # Pruning brings the table down to this share of its bound (see the module docstring).
 PRUNE_TO = 0.9
+# Page counts are kept for at most max_entries / ENTRIES_PER_SOURCE sources (and
+# at least MIN_SOURCES): ~110 bytes a source (measured), against ~165 an entry.
+ENTRIES_PER_SOURCE = 10
+MIN_SOURCES = 100_000
 # Word counts kept for the copy test's second half: the most recent pages
 # (4 bytes each; 64 MB).
 MAX_PAGE_WORDS = 1 << 24
@@ -197,7 +202,8 @@ class SiteRepeats:
         self.cleaned_pages = 0  # documents numbered on the second pass (see `numbered`)
         self.page_words = array("I")  # PageLines.words of pages page_base, page_base + 1, ...
         self.page_base = 0
-        self.source_docs: Counter = Counter()
+        self.source_docs: Counter = Counter()  # pages counted per source (at most max_sources sources)
+        self.max_sources = max(MIN_SOURCES, max_entries // ENTRIES_PER_SOURCE)
         self.stats: Counter = Counter()
 
     def _line_hashes(self, doc: Document) -> list[int | None]:
@@ -298,6 +304,8 @@ class SiteRepeats:
             del self.page_words[: MAX_PAGE_WORDS // 2]
             self.page_base += MAX_PAGE_WORDS // 2
         self.source_docs[source] += 1
+        if len(self.source_docs) > self.max_sources:
+            self._prune_sources()
         if page_lines.hashes is None:  # UNREADABLE_PAGE
             self.stats["pages_not_counted"] += 1
             return
@@ -333,6 +341,22 @@ class SiteRepeats:
             self.stats["prunes_past_single_pages"] += 1
         self.table = kept
         self.stats["pruned_entries"] += before - len(kept)
+
+    def _prune_sources(self) -> None:
+        """Forget the sources of one page, and, if that is not enough to bring
+        them down to PRUNE_TO of the bound, those with the fewest pages (the
+        oldest first): a stream of billions of pages comes from more sites
+        than memory holds counts for.  A forgotten source counts from zero
+        again; a site of one page (the bulk) is treated the same either way."""
+        before = len(self.source_docs)
+        target = int(PRUNE_TO * self.max_sources)
+        kept = Counter({s: n for s, n in self.source_docs.items() if n > 1})
+        if len(kept) > target:
+            fewest = sorted(kept.items(), key=lambda item: item[1])[:len(kept) - target]  # stable: oldest first
+            for source, _ in fewest:
+                del kept[source]
+        self.source_docs = kept
+        self.stats["sources_forgotten"] += before - len(kept)
 
     def repeats(self, doc: Document) -> list[int]:
         """For each line, how many pages of the source that are not copies of

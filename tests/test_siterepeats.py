@@ -130,6 +130,21 @@ def test_pruning_a_full_table_keeps_the_templates_of_big_sites():
     assert counter.repeats(doc)[MENU.index("World news")] >= 10
 
 
+def test_page_counts_are_kept_for_a_bounded_number_of_sources(monkeypatch):
+    import cleaner.siterepeats as siterepeats
+
+    monkeypatch.setattr(siterepeats, "MIN_SOURCES", 20)
+    counter = SiteRepeats(max_entries=50)
+    sizes = []
+    for n in range(200):  # a stream from ever new sites, and one site that keeps coming back
+        counter.count(f"site{n}.example", siterepeats.PageLines({n}, 0))
+        if n % 10 == 0:
+            counter.count("news.example", siterepeats.PageLines({-n}, 0))
+        sizes.append(len(counter.source_docs))
+    assert max(sizes) <= 20 + 1 and counter.stats["sources_forgotten"] > 0
+    assert counter.source_docs["news.example"] == 20
+
+
 def test_page_word_counts_stay_bounded(monkeypatch):
     import cleaner.siterepeats as siterepeats
 
