@@ -561,6 +561,20 @@ def _scatter(best: np.ndarray, segs: _Segs, starts: np.ndarray, n_docs: int) -> 
 # ---------------------------------------------------------------------------
 
 
+# A line longer than this is scored on its two ends (MAX_LINE_CHARS in all):
+# every feature has saturated long before (thousands of words, and the line
+# starts and ends as it does), while the byte-level arrays below take about 30
+# bytes for each byte of the batch: a 50 MB line took 1.5 GB and 10 s.
+MAX_LINE_CHARS = 50_000
+
+
+def _line_ends(line: str) -> str:
+    if len(line) <= MAX_LINE_CHARS:
+        return line
+    half = MAX_LINE_CHARS // 2
+    return f"{line[:half]} {line[-half:]}"
+
+
 def batch_features(
     docs: Sequence[tuple[Sequence[str], Sequence[int] | None, int]],
     no_lang: Sequence[bool] | None = None,
@@ -584,6 +598,9 @@ def batch_features(
     big = "\n".join(all_lines)
     if big.count("\n") != M - 1:  # a "line" contained a newline: flatten it
         all_lines = [x.replace("\n", " ") for x in all_lines]
+        big = "\n".join(all_lines)
+    if len(big) > MAX_LINE_CHARS and max(map(len, all_lines)) > MAX_LINE_CHARS:
+        all_lines = [_line_ends(x) for x in all_lines]
         big = "\n".join(all_lines)
     line_doc = np.repeat(np.arange(n_docs), line_counts)
     ascii_only = big.isascii()

@@ -26,6 +26,9 @@ _SENTENCE_END = regex.compile(f"[{regex.escape(SENTENCE_STOPS + ':;»')}" + r"\"
 TRAILING_FRAGMENT_MAX_WORDS = 3
 # A paragraph that anchors the end of the article: this many words and a sentence end.
 PARAGRAPH_MIN_WORDS = 8
+# How much of the end of a stripped line _SENTENCE_END is looked for in (a stop,
+# then closing marks or spaces str.strip leaves: never that many).
+_END_CHARS = 64
 # Page-number rows ("Pages: 1 - 2 - 3 - ... - 904", "« Previous 1 2 3 4 5 Next »",
 # a calendar's "1 2 3 ... 31"): a run of at least this many consecutive
 # numbers counting up by one, and besides the numbers at most
@@ -168,10 +171,13 @@ class LineRules:
         kept = [i for i, r in enumerate(doc.removed) if r is None and doc.lines[i].strip()]
         for i in reversed(kept):
             line = doc.lines[i].strip()
-            words = len(line.split())
-            if words >= PARAGRAPH_MIN_WORDS and _SENTENCE_END.search(line):
+            # (Words up to the count that decides, and the end of the line only:
+            # a line can be 50 MB.)
+            words = len(line.split(None, PARAGRAPH_MIN_WORDS))
+            ends_sentence = _SENTENCE_END.search(line, max(0, len(line) - _END_CHARS)) is not None
+            if words >= PARAGRAPH_MIN_WORDS and ends_sentence:
                 break
-            if words > TRAILING_FRAGMENT_MAX_WORDS or _SENTENCE_END.search(line):
+            if words > TRAILING_FRAGMENT_MAX_WORDS or ends_sentence:
                 return  # the tail is not a dangling fragment: leave the document alone
         else:
             return  # no paragraph at all: nothing anchors an "after"

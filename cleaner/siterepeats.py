@@ -112,9 +112,9 @@ def _near_hashes(source: str, key: str) -> tuple[int, ...]:
     as many characters, less one; the length is tested first, it is cheaper)."""
     if len(key) < _NEAR_MIN_CHARS or key.count(" ") < NEAR_LINE_MIN_WORDS - 1:
         return ()
-    parts = key.split(" ")
-    return (_hash(f"{source}\x01{' '.join(parts[:NEAR_LINE_WORDS])}"),
-            _hash(f"{source}\x02{' '.join(parts[-NEAR_LINE_WORDS:])}"))
+    head = key.split(" ", NEAR_LINE_WORDS)[:NEAR_LINE_WORDS]  # (not the whole key split: a line can be 50 MB)
+    tail = key.rsplit(" ", NEAR_LINE_WORDS)[-NEAR_LINE_WORDS:]
+    return _hash(f"{source}\x01{' '.join(head)}"), _hash(f"{source}\x02{' '.join(tail)}")
 
 
 def _near_hashes_unspaced(source: str, key: str) -> tuple[int, ...]:

@@ -83,11 +83,35 @@ def has_unspaced_script(text: str) -> bool:
     return not text.isascii() and _UNSPACED.search(text) is not None
 
 
+def pieces_at_spaces(text: str, size: int):
+    """`text` in consecutive pieces of about `size` characters, each but the
+    last ending with a space or a newline (longer where none comes sooner):
+    no word spans two pieces."""
+    start = 0
+    while len(text) - start > size:
+        end = max(text.rfind(" ", start, start + size), text.rfind("\n", start, start + size))
+        if end < 0:  # no break in the window: the first one after it
+            later = [i for i in (text.find(" ", start + size), text.find("\n", start + size)) if i >= 0]
+            if not later:
+                break
+            end = min(later)
+        yield text[start:end + 1]
+        start = end + 1
+    yield text[start:]
+
+
+# A line is split into words this many characters at a time, at most (a
+# 50 MB line split whole made a list of 10 M strings, 600 MB).
+_SPLIT_PIECE = 1 << 20
+
+
 def count_words(line: str) -> int:
     """Words of a line: its space-separated tokens, where a run of a script
     written without spaces (Chinese, Japanese, Thai, ...) counts as a word
     every few characters, so that a Chinese sentence is not "one word"."""
     if not has_unspaced_script(line):
+        if len(line) > _SPLIT_PIECE:
+            return sum(len(piece.split()) for piece in pieces_at_spaces(line, _SPLIT_PIECE))
         return len(line.split())
     for pattern, per_word in ((_CJK_RUN, CJK_CHARS_PER_WORD), (_SOUTHEAST_RUN, SOUTHEAST_ASIAN_CHARS_PER_WORD)):
         # each run becomes its words, set apart ("AI技术" -> "AI w")
