@@ -96,8 +96,14 @@ def _number_run_lines(folded: bytes) -> list[int]:
     return _match_lines(_NUMBER_RUN, folded)
 
 
+# A page-number row is short: a longer key is not split to look (a line can be 50 MB).
+PAGE_ROW_MAX_CHARS = 20_000
+
+
 def is_page_row(key: str) -> bool:
     """Whether a line key (words joined by single spaces) is a page-number row."""
+    if len(key) > PAGE_ROW_MAX_CHARS:
+        return False
     words = key.split(" ")
     numbers = [int(w) if len(w) <= 3 and w.isascii() and w.isdigit() else None for w in words]
     others = sum(n is None for n in numbers)

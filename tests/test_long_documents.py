@@ -67,3 +67,11 @@ def test_a_line_longer_than_the_model_reads_is_cleaned_and_kept():
     doc = Pipeline().clean(Document(id="giant", text=text))
     assert giant.strip() in doc.cleaned_text().splitlines()
     assert {r.text for r in doc.removals()} >= {"Home", "Share on Facebook"}
+
+
+def test_a_giant_line_of_numbers_is_not_split_to_look_for_a_page_row():
+    from cleaner.linerules import PAGE_ROW_MAX_CHARS, is_page_row
+
+    row = "pages 1 2 3 4 5 6 7"
+    assert is_page_row(row)
+    assert not is_page_row(" ".join(str(n % 1000) for n in range(PAGE_ROW_MAX_CHARS)))
