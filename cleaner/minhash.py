@@ -652,7 +652,8 @@ class MinHasher:
         char_mode = bool(n_ns) and n_ns >= self.nospace_share * n_word
         if char_mode:  # one-character units, computed again piece by piece (they are 8 bytes a character)
             del th_parts
-            units, n = (v[w[1:]] for v, w in map(self._piece_values, pieces_at_spaces(text, self.max_text_chars))), self.char_ngram
+            pieces = map(self._piece_values, pieces_at_spaces(text, self.max_text_chars))
+            units, n = (v[w[1:]] for v, w in pieces), self.char_ngram
         else:
             units, n = iter(th_parts), self.ngram
         sig = np.full(self.num_perm, _MAX32, dtype=np.uint32)
