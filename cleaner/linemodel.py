@@ -1057,7 +1057,29 @@ class LineModel:
 
     def score_batch_and_language(self, docs: Sequence[Doc]) -> tuple[list[list[float]], list[bool]]:
         """`score_batch`, and for each document whether a stop-word list fit
-        it (False: the model scored it without its strongest prose signal)."""
+        it (False: the model scored it without its strongest prose signal).
+
+        Scoring takes 2-3 KB a line while it runs, so documents are scored
+        at most MAX_BATCH_LINES lines at a time: consecutive documents
+        together up to that many lines (the scores do not depend on which
+        documents share a call), and a document longer than that in pieces
+        of that many lines, each scored as a page of its own."""
+        out: list[list[float]] = []
+        has_language: list[bool] = []
+        for group, pieces in _score_groups(docs):
+            if pieces is None:
+                probs, known = self._score_group(group)
+                out.extend(probs)
+                has_language.extend(known)
+            else:  # the pieces of one long document, one at a time
+                scored = [self._score_group([piece]) for piece in group]
+                out.append([p for probs, _ in scored for p in probs[0]])
+                has_language.append(any(known[0] for _, known in scored))
+        return out, has_language
+
+    def _score_group(self, docs: Sequence[Doc]) -> tuple[list[list[float]], list[bool]]:
+        if not any(line.strip() for d in docs for line in d[0]):  # (a long document's last piece can be blank)
+            return [[0.0] * len(d[0]) for d in docs], [True] * len(docs)
         doc, line, X, _, z = self.forward(docs)
         p = _sigmoid(z)
         has_language = [True] * len(docs)
@@ -1127,7 +1149,14 @@ class LineModel:
         The list starts with ("p_boilerplate", P) and ("bias", b), followed by
         the `top` features with the largest |contribution|, each as
         ("name=value", contribution).  P = sigmoid(bias + all contributions).
+        A document longer than MAX_BATCH_LINES is explained from the piece the
+        line is in, as `score_batch` scored it.
         """
+        if len(lines) > MAX_BATCH_LINES:
+            start = i - i % MAX_BATCH_LINES
+            lines = lines[start:start + MAX_BATCH_LINES]
+            repeats = None if repeats is None else repeats[start:start + MAX_BATCH_LINES]
+            i -= start
         doc, line, X, ctx, z = self.forward([(lines, repeats, source_docs)])
         rows = np.flatnonzero(line == i)
         if rows.size == 0:
@@ -1145,6 +1174,34 @@ class LineModel:
         for j in order.tolist():
             out.append((f"{names[j]}={x[j]:.3g}", float(contrib[j])))
         return out
+
+
+# Lines scored in one call at most (see LineModel.score_batch_and_language).
+MAX_BATCH_LINES = 50_000
+
+
+def _score_groups(docs: Sequence[Doc]):
+    """(documents, None) for runs of consecutive documents of at most
+    MAX_BATCH_LINES lines together, and (pieces, True) for a longer document
+    cut into pieces of MAX_BATCH_LINES lines."""
+    group: list = []
+    lines = 0
+    for d in docs:
+        n = len(d[0])
+        if n > MAX_BATCH_LINES:
+            if group:
+                yield group, None
+                group, lines = [], 0
+            k = MAX_BATCH_LINES
+            yield [(d[0][i:i + k], None if d[1] is None else d[1][i:i + k], d[2]) for i in range(0, n, k)], True
+            continue
+        if group and lines + n > MAX_BATCH_LINES:
+            yield group, None
+            group, lines = [], 0
+        group.append(d)
+        lines += n
+    if group:
+        yield group, None
 
 
 @lru_cache(maxsize=4)

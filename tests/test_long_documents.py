@@ -75,3 +75,45 @@ def test_a_giant_line_of_numbers_is_not_split_to_look_for_a_page_row():
     row = "pages 1 2 3 4 5 6 7"
     assert is_page_row(row)
     assert not is_page_row(" ".join(str(n % 1000) for n in range(PAGE_ROW_MAX_CHARS)))
+
+
+PAGES = [
+    ["Home", "News", "Sport", "The council met on Tuesday and approved the new budget for the city.",
+     "It adds two bus lines and keeps the library open later.", "Share on Facebook", "© 2024 City News"],
+    ["Menu", "A new electric car will go on sale next year, the company said on Monday.", "Read more", ""],
+    ["Kaupunginvaltuusto hyväksyi tiistaina uuden talousarvion.", "Etusivu", "Uutiset", "Urheilu", "", ""],
+]
+
+
+def test_documents_score_the_same_alone_and_together(monkeypatch):
+    import cleaner.linemodel as linemodel
+
+    model = linemodel.LineModel.load()
+    docs = [(lines, None, 1) for lines in PAGES]
+    alone = [model.score_batch_and_language([d]) for d in docs]
+    monkeypatch.setattr(linemodel, "MAX_BATCH_LINES", 8)  # groups of at most 8 lines: [0], [1], [2]
+    together = model.score_batch_and_language(docs)
+    assert together == ([a[0][0] for a in alone], [a[1][0] for a in alone])
+
+
+def test_a_document_longer_than_a_scoring_call_is_scored_in_pieces(monkeypatch):
+    import cleaner.linemodel as linemodel
+
+    model = linemodel.LineModel.load()
+    lines = PAGES[0] + PAGES[1][:3] + [""] * 7  # 17 lines: pieces of 7, 7 (three of them blank) and 3 blank
+    monkeypatch.setattr(linemodel, "MAX_BATCH_LINES", 7)
+    probs, known = model.score_batch_and_language([(lines, None, 1)])
+    first = model.score_batch_and_language([(lines[:7], None, 1)])[0][0]
+    second = model.score_batch_and_language([(lines[7:14], None, 1)])[0][0]
+    assert probs == [first + second + [0.0] * 3] and known == [True]
+
+
+def test_a_long_documents_line_is_explained_from_its_piece(monkeypatch):
+    import cleaner.linemodel as linemodel
+
+    model = linemodel.LineModel.load()
+    lines = PAGES[0] + PAGES[1][:3] + [""] * 7
+    monkeypatch.setattr(linemodel, "MAX_BATCH_LINES", 7)
+    probs = model.score_batch([(lines, None, 1)])[0]
+    for i in (2, 8):
+        assert model.explain(lines, i)[0] == ("p_boilerplate", probs[i])
