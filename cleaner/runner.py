@@ -20,10 +20,14 @@ from typing import BinaryIO, Iterator
 from .dedupview import dedup_view
 from .document import Document
 from .io.formats import JSONL, TEXT, iter_lines
-from .io.readers import ReadOptions, discover, read_file, read_jsonl, sniff_stream_format, text_document
+from .io.readers import InputFile, ReadOptions, discover, read_file, read_jsonl, sniff_stream_format, text_document
 from .io.writers import RecordSink, SideFile, StagedTree, dumps, output_record, record_as_read, write_atomic
 from .parallel import ParallelCleaner, fork_available, observations
 from .pipeline import CleanOptions, Pipeline
+
+# A tree of text files is counted and cleaned in runs of about this many bytes
+# of files per site-repeat table entry (see TreeJob.segments).
+SEGMENT_BYTES_PER_ENTRY = 64
 
 
 def verification_threshold(threshold: float, num_perm: int) -> float:
@@ -258,35 +262,58 @@ class TreeJob(Job):
             self.o.side_dir = self.out_dir
         self.explain = SideFile(options.explain) if options.explain else None
 
+    def segments(self) -> list[list[InputFile]]:
+        """The files in runs that are counted, then cleaned, one after the
+        other: the same output as one count of everything, because no source
+        has files in two runs, and a table that holds one run's sites.
+
+        Only a tree of text files is cut (a text file's source is its folder,
+        known without reading it; a JSONL record names its own), between two
+        files when no folder has files on both sides, once a run holds
+        SEGMENT_BYTES_PER_ENTRY bytes per table entry (about half the table
+        at the ~7,400 entries a MB of text the near-duplicate corpus makes).
+        A corpus smaller than that is one run, as before."""
+        files = self.files
+        if self.pipeline.site_repeats is None or any(f.fmt != TEXT for f in files):
+            return [files]
+        budget = self.o.clean.repeat_table_entries * SEGMENT_BYTES_PER_ENTRY
+        last = {f.rel.parent: i for i, f in enumerate(files)}  # a folder's last file
+        runs, start, reach, size = [], 0, -1, 0
+        for i, f in enumerate(files):
+            reach = max(reach, last[f.rel.parent])
+            size += f.path.stat().st_size
+            if reach == i and size >= budget:  # no folder on both sides of this cut
+                runs.append(files[start:i + 1])
+                start, size = i + 1, 0
+        if start < len(files):
+            runs.append(files[start:])
+        return runs
+
     def run(self) -> dict:
         tree = StagedTree(self.out_dir)
         self.tree = tree
         parallel = None
         try:
             workers = self.processes()
-            if self.pipeline.site_repeats is not None:  # pass 1: count lines per site
-                docs = (doc for f in self.files for doc in read_file(f, self.o.read))
-                if workers > 1:
-                    for doc, page_lines, repaired in observations(self.pipeline, docs, workers):
-                        self.pipeline.count_observation(doc.location, doc.source, doc.text, page_lines, repaired)
-                else:
-                    for doc in docs:
-                        if doc.error is None:
-                            self.pipeline.observe(doc)
-            if workers > 1:  # forked now, the workers inherit the counts
-                parallel = ParallelCleaner(self.pipeline, workers)
-            for f in self.files:  # pass 2: clean and write
-                sink = RecordSink(tree.path(f.rel), f.fmt, self.o.read.text_field)
-                docs = read_file(f, self.o.read)
-                try:
-                    batches = parallel.clean(docs) if parallel else self.pipeline.run_batches(docs, counted=True)
-                    for batch in batches:
-                        self.handle_batch(batch, sink)
-                        self.progress.update(self.counts["read"], self.counts["bytes"])
-                finally:
-                    sink.close()
-            if parallel is not None:
-                parallel.close()
+            for n, files in enumerate(self.segments()):
+                if n:  # the sites counted so far have no file left: a fresh count for the next run
+                    self.pipeline.site_repeats.forget()
+                self.count(files, workers)  # pass 1
+                if workers > 1:  # forked now, the workers inherit the counts
+                    parallel = ParallelCleaner(self.pipeline, workers)
+                for f in files:  # pass 2: clean and write
+                    sink = RecordSink(tree.path(f.rel), f.fmt, self.o.read.text_field)
+                    docs = read_file(f, self.o.read)
+                    try:
+                        batches = parallel.clean(docs) if parallel else self.pipeline.run_batches(docs, counted=True)
+                        for batch in batches:
+                            self.handle_batch(batch, sink)
+                            self.progress.update(self.counts["read"], self.counts["bytes"])
+                    finally:
+                        sink.close()
+                if parallel is not None:
+                    parallel.close()
+                    parallel = None
             self.mark_representatives()
             self.finish_side_files()
             if self.dedup is not None and self.o.index is not None:
@@ -303,6 +330,19 @@ class TreeJob(Job):
         if not self.o.quiet:
             print(f"cleantext: output written to {self.out_dir}", file=sys.stderr)
         return summary
+
+    def count(self, files: list[InputFile], workers: int) -> None:
+        """Pass 1 over `files`: count the lines of every site."""
+        if self.pipeline.site_repeats is None:
+            return
+        docs = (doc for f in files for doc in read_file(f, self.o.read))
+        if workers > 1:
+            for doc, page_lines, repaired in observations(self.pipeline, docs, workers):
+                self.pipeline.count_observation(doc.location, doc.source, doc.text, page_lines, repaired)
+        else:
+            for doc in docs:
+                if doc.error is None:
+                    self.pipeline.observe(doc)
 
     def side_path(self, name: str) -> Path:
         return self.tree.path(Path(name))

@@ -206,6 +206,15 @@ class SiteRepeats:
         self.max_sources = max(MIN_SOURCES, max_entries // ENTRIES_PER_SOURCE)
         self.stats: Counter = Counter()
 
+    def forget(self) -> None:
+        """Drop every count (not the statistics): the pages still to come are
+        of other sources (see `runner.TreeJob`), so no count can matter to
+        them, and the table starts empty again."""
+        self.table = {}
+        self.pages = self.cleaned_pages = self.page_base = 0
+        self.page_words = array("I")
+        self.source_docs = Counter()
+
     def _line_hashes(self, doc: Document) -> list[int | None]:
         hashes = doc.scratch.get("line_hashes")
         if hashes is None:
