@@ -68,6 +68,12 @@ class RepairStep:
         self.repaired[location] = (text_hash(text), *repaired)
         self._cached_chars += len(repaired[0])
 
+    def forget(self) -> None:
+        """Drop the kept repairs (the documents they were for are cleaned) and
+        give the next counting pass the whole budget again."""
+        self.repaired.clear()
+        self._cached_chars = 0
+
     def apply(self, doc: Document) -> None:
         cached = self.repaired.pop(doc.location, None)
         if cached is not None and cached[0] == text_hash(doc.text):

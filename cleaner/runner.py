@@ -298,6 +298,7 @@ class TreeJob(Job):
             for n, files in enumerate(self.segments()):
                 if n:  # the sites counted so far have no file left: a fresh count for the next run
                     self.pipeline.site_repeats.forget()
+                    self.pipeline.repair.forget()
                 self.count(files, workers)  # pass 1
                 if workers > 1:  # forked now, the workers inherit the counts
                     parallel = ParallelCleaner(self.pipeline, workers)
