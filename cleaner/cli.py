@@ -237,7 +237,6 @@ def explain_cmd(
         pipeline = Pipeline(clean)
     except ValueError as exc:
         _fail(str(exc))
-    counted = False
     if file == "-":
         data = sys.stdin.buffer.read()
         first = data.split(b"\n", 1)[0]
@@ -247,22 +246,22 @@ def explain_cmd(
             docs = read_jsonl(io.BytesIO(data), "<stdin>", "stdin", "", read)
         else:
             docs = iter([text_document(data, "<stdin>", "stdin", "")])
+        cleaned = pipeline.run(docs)
     else:
         try:
             files = discover([Path(file)])
         except FileNotFoundError as exc:
             _fail(str(exc))
-        if pipeline.site_repeats is not None:  # pass 1, as `run` does for files and folders
-            for source in files:
-                for doc in read_file(source, read):
-                    if doc.error is None:
-                        pipeline.observe(doc)
-            counted = True
-        docs = (doc for source in files for doc in read_file(source, read))
+        if pipeline.site_repeats is not None:  # two passes, in the runs `run` counts and cleans
+            from .runner import counting_runs
+
+            cleaned = _cleaned_runs(pipeline, counting_runs(files, clean.repeat_table_entries), read)
+        else:
+            cleaned = pipeline.run(doc for source in files for doc in read_file(source, read))
     shown = 0
     model = pipeline.line_model.model if pipeline.line_model is not None else None
     try:
-        for doc in pipeline.run(docs, counted=counted):
+        for doc in cleaned:
             if doc.error is not None:
                 print(f"== {doc.location}: rejected: {doc.error}")
                 continue
@@ -272,6 +271,22 @@ def explain_cmd(
                 break
     except BrokenPipeError:
         sys.stderr.close()
+
+
+def _cleaned_runs(pipeline, runs, read):
+    """The cleaned documents of `runs` of files, each run counted (pass 1),
+    then cleaned (pass 2) before the next is counted, as `run` does."""
+    from .io.readers import read_file
+
+    for n, files in enumerate(runs):
+        if n:
+            pipeline.site_repeats.forget()
+            pipeline.repair.forget()
+        for source in files:
+            for doc in read_file(source, read):
+                if doc.error is None:
+                    pipeline.observe(doc)
+        yield from pipeline.run((doc for source in files for doc in read_file(source, read)), counted=True)
 
 
 def main() -> None:

@@ -263,31 +263,10 @@ class TreeJob(Job):
         self.explain = SideFile(options.explain) if options.explain else None
 
     def segments(self) -> list[list[InputFile]]:
-        """The files in runs that are counted, then cleaned, one after the
-        other: the same output as one count of everything, because no source
-        has files in two runs, and a table that holds one run's sites.
-
-        Only a tree of text files is cut (a text file's source is its folder,
-        known without reading it; a JSONL record names its own), between two
-        files when no folder has files on both sides, once a run holds
-        SEGMENT_BYTES_PER_ENTRY bytes per table entry (about half the table
-        at the ~7,400 entries a MB of text the near-duplicate corpus makes).
-        A corpus smaller than that is one run, as before."""
-        files = self.files
-        if self.pipeline.site_repeats is None or any(f.fmt != TEXT for f in files):
-            return [files]
-        budget = self.o.clean.repeat_table_entries * SEGMENT_BYTES_PER_ENTRY
-        last = {f.rel.parent: i for i, f in enumerate(files)}  # a folder's last file
-        runs, start, reach, size = [], 0, -1, 0
-        for i, f in enumerate(files):
-            reach = max(reach, last[f.rel.parent])
-            size += f.path.stat().st_size
-            if reach == i and size >= budget:  # no folder on both sides of this cut
-                runs.append(files[start:i + 1])
-                start, size = i + 1, 0
-        if start < len(files):
-            runs.append(files[start:])
-        return runs
+        """The runs of files counted, then cleaned, one after the other (`counting_runs`)."""
+        if self.pipeline.site_repeats is None:
+            return [self.files]
+        return counting_runs(self.files, self.o.clean.repeat_table_entries)
 
     def run(self) -> dict:
         tree = StagedTree(self.out_dir)
@@ -457,6 +436,33 @@ class StreamJob(Job):
         else:
             self.stdout.write(dumps(output_record(doc, self.o.read.text_field)))
         self.stdout.flush()
+
+
+def counting_runs(files: list[InputFile], table_entries: int) -> list[list[InputFile]]:
+    """The files in runs that are counted, then cleaned, one after the other:
+    the same output as one count of everything, because no source has files
+    in two runs, and a site-repeat table that holds one run's sites.
+
+    Only a tree of text files is cut (a text file's source is its folder,
+    known without reading it; a JSONL record names its own), between two
+    files when no folder has files on both sides, once a run holds
+    SEGMENT_BYTES_PER_ENTRY bytes per table entry (about half the table at
+    the ~7,400 entries a MB of text the near-duplicate corpus makes).  A
+    corpus smaller than that is one run."""
+    if any(f.fmt != TEXT for f in files):
+        return [files]
+    budget = table_entries * SEGMENT_BYTES_PER_ENTRY
+    last = {f.rel.parent: i for i, f in enumerate(files)}  # a folder's last file
+    runs, start, reach, size = [], 0, -1, 0
+    for i, f in enumerate(files):
+        reach = max(reach, last[f.rel.parent])
+        size += f.path.stat().st_size
+        if reach == i and size >= budget:  # no folder on both sides of this cut
+            runs.append(files[start:i + 1])
+            start, size = i + 1, 0
+    if start < len(files):
+        runs.append(files[start:])
+    return runs
 
 
 def default_output(inputs: list[Path]) -> Path:

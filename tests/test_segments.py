@@ -80,3 +80,13 @@ def test_a_tree_with_jsonl_files_is_counted_at_once(tmp_path, monkeypatch):
     (corpus / "site01" / "more.jsonl").write_text(json.dumps({"id": "j", "text": "x", "url": "https://site00/"}) + "\n")
     monkeypatch.setattr(runner_module, "SEGMENT_BYTES_PER_ENTRY", 0)
     assert len(TreeJob(RunOptions(), [corpus]).segments()) == 1  # a record names its own site
+
+
+def test_explain_counts_in_the_same_runs(tmp_path, monkeypatch):
+    corpus = tmp_path / "corpus"
+    make_sites(corpus, 6)
+    whole = invoke("explain", corpus)
+    monkeypatch.setattr(runner_module, "SEGMENT_BYTES_PER_ENTRY", 0)
+    cut = invoke("explain", corpus)
+    assert whole.exit_code == cut.exit_code == 0
+    assert cut.stdout == whole.stdout and "[site_repeat " in cut.stdout
