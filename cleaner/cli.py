@@ -280,8 +280,7 @@ def _cleaned_runs(pipeline, runs, read):
 
     for n, files in enumerate(runs):
         if n:
-            pipeline.site_repeats.forget()
-            pipeline.repair.forget()
+            pipeline.forget_counts()
         for source in files:
             for doc in read_file(source, read):
                 if doc.error is None:

@@ -202,6 +202,13 @@ class Pipeline:
                 observed = (UNREADABLE_PAGE, None)
             self.count_observation(location, source, text, *observed)
 
+    def forget_counts(self) -> None:
+        """Start counting afresh: the documents still to come are of other
+        sources than those counted (see `runner.counting_runs`)."""
+        if self.site_repeats is not None:
+            self.site_repeats.forget()
+        self.repair.forget()
+
     def observation(self, doc: Document) -> tuple[PageLines, tuple[str, list[str]] | None]:
         """What `observe` counts for a document, without counting it (the
         part that can run in another process), and its repair when ftfy

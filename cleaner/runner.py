@@ -26,7 +26,7 @@ from .parallel import ParallelCleaner, fork_available, observations
 from .pipeline import CleanOptions, Pipeline
 
 # A tree of text files is counted and cleaned in runs of about this many bytes
-# of files per site-repeat table entry (see TreeJob.segments).
+# of files per site-repeat table entry (see counting_runs).
 SEGMENT_BYTES_PER_ENTRY = 64
 
 
@@ -276,8 +276,7 @@ class TreeJob(Job):
             workers = self.processes()
             for n, files in enumerate(self.segments()):
                 if n:  # the sites counted so far have no file left: a fresh count for the next run
-                    self.pipeline.site_repeats.forget()
-                    self.pipeline.repair.forget()
+                    self.pipeline.forget_counts()
                 self.count(files, workers)  # pass 1
                 if workers > 1:  # forked now, the workers inherit the counts
                     parallel = ParallelCleaner(self.pipeline, workers)
