@@ -255,7 +255,7 @@ def explain_cmd(
         if pipeline.site_repeats is not None:  # two passes, in the runs `run` counts and cleans
             from .runner import counting_runs
 
-            cleaned = _cleaned_runs(pipeline, counting_runs(files, clean.repeat_table_entries), read)
+            cleaned = _cleaned_runs(pipeline, counting_runs(files, clean.repeat_table_entries, read), read)
         else:
             cleaned = pipeline.run(doc for source in files for doc in read_file(source, read))
     shown = 0

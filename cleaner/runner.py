@@ -25,9 +25,11 @@ from .io.writers import RecordSink, SideFile, StagedTree, dumps, output_record, 
 from .parallel import ParallelCleaner, fork_available, observations
 from .pipeline import CleanOptions, Pipeline
 
-# A tree of text files is counted and cleaned in runs of about this many bytes
-# of files per site-repeat table entry (see counting_runs).
+# A large corpus is counted and cleaned in runs of about this many bytes of
+# files per site-repeat table entry (see counting_runs) ...
 SEGMENT_BYTES_PER_ENTRY = 64
+# ... unless its files mix more sites than this (then it is counted at once).
+MAX_SCANNED_SOURCES = 1_000_000
 
 
 def verification_threshold(threshold: float, num_perm: int) -> float:
@@ -266,7 +268,7 @@ class TreeJob(Job):
         """The runs of files counted, then cleaned, one after the other (`counting_runs`)."""
         if self.pipeline.site_repeats is None:
             return [self.files]
-        return counting_runs(self.files, self.o.clean.repeat_table_entries)
+        return counting_runs(self.files, self.o.clean.repeat_table_entries, self.o.read)
 
     def run(self) -> dict:
         tree = StagedTree(self.out_dir)
@@ -437,31 +439,52 @@ class StreamJob(Job):
         self.stdout.flush()
 
 
-def counting_runs(files: list[InputFile], table_entries: int) -> list[list[InputFile]]:
+def counting_runs(files: list[InputFile], table_entries: int, read: ReadOptions) -> list[list[InputFile]]:
     """The files in runs that are counted, then cleaned, one after the other:
-    the same output as one count of everything, because no source has files
+    the same output as one count of everything, because no source has pages
     in two runs, and a site-repeat table that holds one run's sites.
 
-    Only a tree of text files is cut (a text file's source is its folder,
-    known without reading it; a JSONL record names its own), between two
-    files when no folder has files on both sides, once a run holds
-    SEGMENT_BYTES_PER_ENTRY bytes per table entry (about half the table at
-    the ~7,400 entries a MB of text the near-duplicate corpus makes).  A
-    corpus smaller than that is one run."""
-    if any(f.fmt != TEXT for f in files):
-        return [files]
+    A corpus of more than SEGMENT_BYTES_PER_ENTRY bytes per table entry
+    (about half the table at the ~7,400 entries a MB of text the
+    near-duplicate corpus makes; 320 MB by default) is cut between two files
+    when no source has pages on both sides, once a run holds that many
+    bytes.  A text file's source is its folder; the sources of a JSONL or
+    Parquet file are read first (`_file_sources`), and a corpus whose files
+    name more than MAX_SCANNED_SOURCES sites (a site in several files counts
+    in each) is not cut.  A smaller corpus is one run."""
     budget = table_entries * SEGMENT_BYTES_PER_ENTRY
-    last = {f.rel.parent: i for i, f in enumerate(files)}  # a folder's last file
-    runs, start, reach, size = [], 0, -1, 0
+    sizes = [f.path.stat().st_size for f in files]
+    if len(files) < 2 or sum(sizes) < budget:
+        return [files]
+    per_file = []
+    last: dict[str, int] = {}  # a source's last file
+    kept = 0  # sources kept in per_file (a source in many files counts in each)
     for i, f in enumerate(files):
-        reach = max(reach, last[f.rel.parent])
-        size += f.path.stat().st_size
-        if reach == i and size >= budget:  # no folder on both sides of this cut
+        sources = _file_sources(f, read)
+        per_file.append(sources)
+        kept += len(sources)
+        if kept > MAX_SCANNED_SOURCES:
+            return [files]
+        for source in sources:
+            last[source] = i
+    runs, start, reach, size = [], 0, -1, 0
+    for i, (f, sources) in enumerate(zip(files, per_file)):
+        reach = max([reach, *(last[source] for source in sources)])
+        size += sizes[i]
+        if reach <= i and size >= budget:  # no source on both sides of this cut
             runs.append(files[start:i + 1])
             start, size = i + 1, 0
     if start < len(files):
         runs.append(files[start:])
     return runs
+
+
+def _file_sources(f: InputFile, read: ReadOptions) -> set[str]:
+    """The sources of the pages of a file: a text file's folder, or, for the
+    records of a JSONL or Parquet file, what each names (read here)."""
+    if f.fmt == TEXT:
+        return {str(f.rel.parent) if f.rel.parent != Path(".") else ""}
+    return {doc.source for doc in read_file(f, read) if doc.error is None}
 
 
 def default_output(inputs: list[Path]) -> Path:

@@ -74,12 +74,48 @@ def test_a_tree_larger_than_the_table_is_cleaned_as_if_the_table_were_not(tmp_pa
         assert (tmp_path / "out" / f"site{s:02d}" / "p1.txt").read_text(encoding="utf-8").splitlines() == article(s, 1)
 
 
-def test_a_tree_with_jsonl_files_is_counted_at_once(tmp_path, monkeypatch):
+def make_shards(root: Path, sites: int, mixed: bool = False) -> None:
+    """JSONL shards of three pages each, one site a shard (or, `mixed`, each
+    shard's last page from the next shard's site)."""
+    root.mkdir(parents=True)
+    for s in range(sites):
+        menu = [f"Section {k} of the website number {s}" for k in range(12)]
+        records = [{"id": f"{s}-{p}", "url": f"https://www.site{s}.example/{p}",
+                    "text": "\n".join(menu + article(s, p))} for p in range(3)]
+        if mixed:
+            records[-1]["url"] = f"https://www.site{s + 1}.example/x"
+        (root / f"shard{s:02d}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+
+
+def test_jsonl_shards_of_one_site_each_are_counted_a_run_at_a_time(tmp_path, monkeypatch):
     corpus = tmp_path / "corpus"
-    make_sites(corpus, 3)
-    (corpus / "site01" / "more.jsonl").write_text(json.dumps({"id": "j", "text": "x", "url": "https://site00/"}) + "\n")
+    make_shards(corpus, 6)
+    whole = run_tree(corpus, tmp_path / "whole")
     monkeypatch.setattr(runner_module, "SEGMENT_BYTES_PER_ENTRY", 0)
-    assert len(TreeJob(RunOptions(), [corpus]).segments()) == 1  # a record names its own site
+    assert len(TreeJob(RunOptions(), [corpus]).segments()) == 6
+    cut = run_tree(corpus, tmp_path / "cut")
+    for path in sorted((tmp_path / "whole").rglob("*.jsonl")):
+        assert path.read_bytes() == (tmp_path / "cut" / path.relative_to(tmp_path / "whole")).read_bytes(), path
+    assert cut["removed_by_rule"] == whole["removed_by_rule"]
+
+
+def test_a_site_with_pages_in_two_files_keeps_them_in_one_run(tmp_path, monkeypatch):
+    corpus = tmp_path / "corpus"
+    make_shards(corpus, 4, mixed=True)  # every shard shares a site with the next: no cut anywhere
+    monkeypatch.setattr(runner_module, "SEGMENT_BYTES_PER_ENTRY", 0)
+    assert len(TreeJob(RunOptions(), [corpus]).segments()) == 1
+    sharded = tmp_path / "sharded"
+    make_shards(sharded, 4)
+    assert len(TreeJob(RunOptions(), [sharded]).segments()) == 4
+    monkeypatch.setattr(runner_module, "MAX_SCANNED_SOURCES", 2)  # more sites than the scan keeps: one run
+    assert len(TreeJob(RunOptions(), [sharded]).segments()) == 1
+    monkeypatch.setattr(runner_module, "MAX_SCANNED_SOURCES", 1_000_000)
+    text_tree = tmp_path / "tree"
+    make_sites(text_tree, 3)
+    (text_tree / "site01" / "more.jsonl").write_text(json.dumps({"id": "j", "text": "x", "url": "https://site00/"}) + "\n")
+    runs = TreeJob(RunOptions(), [text_tree]).segments()
+    # site00's folder and the record naming site00 (first in site01's folder) share a run
+    assert [f.rel.as_posix() for f in runs[0]][-2:] == ["site00/p2.txt", "site01/more.jsonl"]
 
 
 def test_explain_counts_in_the_same_runs(tmp_path, monkeypatch):
