@@ -208,7 +208,7 @@ class SiteRepeats:
 
     def forget(self) -> None:
         """Drop every count (not the statistics): the pages still to come are
-        of other sources (see `runner.TreeJob`), so no count can matter to
+        of other sources (see `runner.counting_runs`), so no count can matter to
         them, and the table starts empty again."""
         self.table = {}
         self.pages = self.cleaned_pages = self.page_base = 0
