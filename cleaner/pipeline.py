@@ -24,6 +24,9 @@ from .textnorm import text_hash
 
 # Documents finished together (the line model's numpy calls are per batch).
 BATCH = 64
+# Text a stream's look-ahead window holds at most, in characters (a waiting
+# document takes about nine times its text in memory).
+WINDOW_MAX_CHARS = 1 << 26
 
 
 @dataclass
@@ -244,6 +247,7 @@ class Pipeline:
         lookahead = 0 if (self.site_repeats is None or counted) else max(1, self.options.window)
         if counted and self.site_repeats is not None:
             docs = self.site_repeats.numbered(docs)
+        chars = 0  # text in `pending`
         for doc in docs:
             if doc.error is None:
                 self.prepare_contained(doc)
@@ -256,8 +260,14 @@ class Pipeline:
                     # now; the keys are a fifth of what a waiting document holds.
                     doc.scratch.pop("keys", None)
             pending.append(doc)
-            if len(pending) >= lookahead + batch_size:
-                yield self._finish_oldest(pending, batch_size)
+            chars += len(doc.text)
+            # The window is `window` documents, and at most WINDOW_MAX_CHARS of
+            # text: a stream of very long pages finishes them with less look-ahead
+            # rather than holding a thousand of them.
+            while len(pending) >= lookahead + batch_size or (chars > WINDOW_MAX_CHARS and pending):
+                batch = self._finish_oldest(pending, batch_size)
+                chars -= sum(len(d.text) for d in batch)
+                yield batch
         while pending:
             yield self._finish_oldest(pending, batch_size)
 

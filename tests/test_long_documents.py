@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cleaner.textnorm as textnorm
-from cleaner import Document, Pipeline
+from cleaner import CleanOptions, Document, Pipeline
 from cleaner.linemodel import MAX_LINE_CHARS
 from cleaner.minhash import MinHasher
 from cleaner.textnorm import count_words, pieces_at_spaces
@@ -117,3 +117,22 @@ def test_a_long_documents_line_is_explained_from_its_piece(monkeypatch):
     probs = model.score_batch([(lines, None, 1)])[0]
     for i in (2, 8):
         assert model.explain(lines, i)[0] == ("p_boilerplate", probs[i])
+
+
+def test_a_streams_window_holds_a_bounded_amount_of_text(monkeypatch):
+    import cleaner.pipeline as pipeline_module
+
+    monkeypatch.setattr(pipeline_module, "WINDOW_MAX_CHARS", 2_000)
+    page = ("Home\nThe story is told in a sentence of some length here.\n"
+            + "Another sentence follows, long enough to count. " * 10)
+    read = []
+
+    def stream():
+        for n in range(100):
+            read.append(n)
+            yield Document(id=str(n), text=page.replace("story", f"story {n}"), source="a.example")
+
+    waiting = []  # documents read but not finished when a batch comes out
+    for batch in Pipeline(CleanOptions(line_model=False, window=1000)).run_batches(stream()):
+        waiting.append(len(read) - int(batch[-1].id) - 1)
+    assert len(waiting) > 1 and max(waiting) <= 2_000 // len(page) + 1  # a few pages, not the 1,000 of the window
