@@ -283,8 +283,7 @@ def _cleaned_runs(pipeline, runs, read):
             pipeline.forget_counts()
         for source in files:
             for doc in read_file(source, read):
-                if doc.error is None:
-                    pipeline.observe(doc)
+                pipeline.observe(doc)
         yield from pipeline.run((doc for source in files for doc in read_file(source, read)), counted=True)
 
 

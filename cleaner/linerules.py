@@ -17,7 +17,7 @@ except ImportError:  # pragma: no cover - google-re2 is a dependency; keep worki
 from .dedupview import SENTENCE_STOPS
 from .document import Document
 from .lexicon import RuleSet, load_rules
-from .textnorm import fold_lines, folded_keys, line_key
+from .textnorm import fold_text, folded_keys, line_key
 
 _SENTENCE_END = regex.compile(f"[{regex.escape(SENTENCE_STOPS + ':;»')}" + r"\"”’)\]]\s*$")
 
@@ -133,13 +133,14 @@ class LineRules:
             doc.scratch["keys"] = []
             return
         # Whole-document passes rather than per-line calls: lines are short.
-        folded = fold_lines(lines)
+        text = "\n".join(lines)
+        folded = fold_text(text)
         keys = doc.scratch["keys"] = folded_keys(folded)  # kept for the cross-document stages
         phrase_rules = self.rules.match_lines(lines, folded, keys)
         for i in _number_run_lines(folded):
             if i not in phrase_rules and is_page_row(keys[i]):
                 phrase_rules[i] = "navigation"
-        for i in _glued_candidate_lines("\n".join(lines)):
+        for i in _glued_candidate_lines(text):
             if i not in phrase_rules and is_glued_menu(lines[i]):
                 phrase_rules[i] = "glued_menu"
         title_key = line_key(doc.title) if doc.title else None

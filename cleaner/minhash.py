@@ -593,16 +593,8 @@ class MinHasher:
         """Same as _prepare_batch([text]) with fewer numpy calls."""
         if len(text) > self.max_text_chars:
             return self._prepare_long(text)
-        slow_t, vals_t = _char_tables()
-        cps = np.frombuffer((text + "\n").encode("utf-32-le", "surrogatepass"), dtype="<u4")
-        if not text.isascii() and np.count_nonzero(slow_t.take(cps)):
-            cps = np.frombuffer((_normalize_spans(text, cps[:-1]) + "\n").encode("utf-32-le", "surrogatepass"), dtype="<u4")
-        L = len(cps)
-        v = vals_t.take(cps)
-        w = np.zeros(L + 1, dtype=bool)
-        np.not_equal(v, 0, out=w[1:])
-        starts = (w[1:] & ~w[:-1]).nonzero()[0]
-        th = self._token_hashes(v, starts, L)
+        v, w = self._piece_values(text)
+        th = self._token_hashes(v, (w[1:] & ~w[:-1]).nonzero()[0], len(v))
         d = xxhash.xxh3_128_intdigest(memoryview(th))
         exact = np.array([[d >> 64, d & _MASK64]], dtype=_U64)
         n_ns = np.count_nonzero(v.view(np.uint8)[::8] & np.uint8(1))
@@ -618,8 +610,9 @@ class MinHasher:
         return PreparedBatch(sig, exact, np.array([near]), np.array([char_mode]), np.array([nsh], dtype=np.int64))
 
     def _piece_values(self, piece: str) -> tuple[np.ndarray, np.ndarray]:
-        """(character values, word-character flags shifted by one) of a text,
-        as `_prepare_one` computes them (a "\n" is added at its end)."""
+        """(character values, word-character flags shifted by one) of a text
+        with a "\n" added at its end: values of the normalized characters, 0
+        for separators."""
         slow_t, vals_t = _char_tables()
         cps = np.frombuffer((piece + "\n").encode("utf-32-le", "surrogatepass"), dtype="<u4")
         if not piece.isascii() and np.count_nonzero(slow_t.take(cps)):

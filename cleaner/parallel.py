@@ -29,7 +29,6 @@ from typing import Iterable, Iterator
 
 from .document import Document
 from .pipeline import BATCH, Pipeline
-from .siterepeats import UNREADABLE_PAGE
 
 __all__ = ["ParallelCleaner", "fork_available", "observations"]
 
@@ -112,15 +111,8 @@ def _texts_and_sources(docs: list[Document]) -> list[tuple[str, str]]:
 
 
 def _observe(items: list[tuple[str, str]]) -> list[tuple]:
-    """In a worker: `Pipeline.observation` of (text, source) pairs (a page
-    it fails on is UNREADABLE_PAGE, as in `Pipeline.observe`)."""
-    out = []
-    for text, source in items:
-        try:
-            out.append(_PIPELINE.observation(Document(id="", text=text, source=source)))
-        except Exception:  # noqa: BLE001 - the cleaning pass rejects the document
-            out.append((UNREADABLE_PAGE, None))
-    return out
+    """In a worker: `Pipeline.contained_observation` of (text, source) pairs."""
+    return [_PIPELINE.contained_observation(Document(id="", text=text, source=source)) for text, source in items]
 
 
 def observations(pipeline: Pipeline, docs: Iterable[Document], workers: int) -> Iterator[tuple]:

@@ -195,15 +195,20 @@ class Pipeline:
         """First pass over a corpus: let the cross-document stages count.
 
         Only the repair the counting needs (no statistics, no rules): the
-        second pass prepares the document for real."""
-        if self.site_repeats is not None:
+        second pass prepares the document for real.  A document the reader
+        rejected is not counted (nor numbered: `SiteRepeats.numbered`)."""
+        if self.site_repeats is not None and doc.error is None:
             location, source, text = doc.location, doc.source, doc.text
-            try:
-                observed = self.observation(doc)
-            except Exception:  # noqa: BLE001 - counted as a page with no lines: the cleaning
-                # pass numbers pages in the same order, and rejects the document there
-                observed = (UNREADABLE_PAGE, None)
-            self.count_observation(location, source, text, *observed)
+            self.count_observation(location, source, text, *self.contained_observation(doc))
+
+    def contained_observation(self, doc: Document) -> tuple[PageLines, tuple[str, list[str]] | None]:
+        """`observation`, where a failure counts the document as a page with no
+        lines (UNREADABLE_PAGE): the cleaning pass numbers pages in the same
+        order, and rejects the document there."""
+        try:
+            return self.observation(doc)
+        except Exception:  # noqa: BLE001 - see _reject_failed
+            return UNREADABLE_PAGE, None
 
     def forget_counts(self) -> None:
         """Start counting afresh: the documents still to come are of other
@@ -264,7 +269,7 @@ class Pipeline:
             # The window is `window` documents, and at most WINDOW_MAX_CHARS of
             # text: a stream of very long pages finishes them with less look-ahead
             # rather than holding a thousand of them.
-            while len(pending) >= lookahead + batch_size or (chars > WINDOW_MAX_CHARS and pending):
+            while len(pending) >= lookahead + batch_size or chars > WINDOW_MAX_CHARS:
                 batch = self._finish_oldest(pending, batch_size)
                 chars -= sum(len(d.text) for d in batch)
                 yield batch

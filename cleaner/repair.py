@@ -169,9 +169,14 @@ def repair_text(text: str, explain: bool = False) -> tuple[str, list[str]]:
     "decode:utf-8", ...); otherwise the list says "ftfy" when anything changed.
     """
     fixed, steps = _ftfy_where_needed(text)
+    return fixed, _step_names(text, fixed, steps, explain)
+
+
+def _step_names(text: str, fixed: str, steps: list[str], explain: bool) -> list[str]:
+    """What a repair says it did: its steps, or "ftfy" when anything changed."""
     if explain:
-        return fixed, sorted(set(steps))
-    return fixed, ["ftfy"] if fixed != text else []
+        return sorted(set(steps))
+    return ["ftfy"] if fixed != text else []
 
 
 def _ftfy_where_needed(text: str) -> tuple[str, list[str]]:
@@ -210,9 +215,7 @@ def repair_document(text: str, explain: bool = False) -> tuple[str, list[str]]:
     `repair_text` (the leftover step is named "leftover_mojibake:<encoding>")."""
     fixed, steps = _ftfy_where_needed(text)
     fixed, leftover = fix_leftover_mojibake(fixed, steps)
-    if explain:
-        return fixed, sorted(set(steps + leftover))
-    return fixed, ["ftfy"] if fixed != text else []
+    return fixed, _step_names(text, fixed, steps + leftover, explain)
 
 
 # Characters a re-decoded line must not gain: C0 controls (the sloppy codecs

@@ -322,8 +322,7 @@ class TreeJob(Job):
                 self.pipeline.count_observation(doc.location, doc.source, doc.text, page_lines, repaired)
         else:
             for doc in docs:
-                if doc.error is None:
-                    self.pipeline.observe(doc)
+                self.pipeline.observe(doc)
 
     def side_path(self, name: str) -> Path:
         return self.tree.path(Path(name))

@@ -117,13 +117,14 @@ def _near_hashes(source: str, key: str) -> tuple[int, ...]:
     return _hash(f"{source}\x01{' '.join(head)}"), _hash(f"{source}\x02{' '.join(tail)}")
 
 
-def _near_hashes_unspaced(source: str, key: str) -> tuple[int, ...]:
+def _near_hashes_unspaced(source: str, key: str, words: int) -> tuple[int, ...]:
     """_near_hashes of a line of a document in a script written without
-    spaces (Chinese, Japanese, Thai): its words are counted, and its ends
-    taken, a word every few characters (`textnorm.end_words`)."""
+    spaces (Chinese, Japanese, Thai): its words (`words`, as `count_words`
+    counts them) and its ends are counted a word every few characters
+    (`textnorm.end_words`)."""
     if not has_unspaced_script(key):
         return _near_hashes(source, key)
-    if count_words(key) < NEAR_LINE_MIN_WORDS:
+    if words < NEAR_LINE_MIN_WORDS:
         return ()
     head, tail = end_words(key, NEAR_LINE_WORDS)
     return _hash(f"{source}\x01{head}"), _hash(f"{source}\x02{tail}")
@@ -177,6 +178,19 @@ class PageLines(NamedTuple):
 # What the count takes for a page a stage failed on: no lines, but an ordinal
 # (the cleaning pass numbers pages in the same order, and rejects the page).
 UNREADABLE_PAGE = PageLines(None, 0)
+
+
+def _pruned(counts: dict, pages, target: int, drop_order) -> tuple[dict, bool]:
+    """The entries of `counts` held by more than one page (`pages(value)`),
+    and, while more than `target` remain, without the first in `drop_order`
+    (key, value) order (sorting is stable: the oldest first on ties); and
+    whether entries of more than one page had to go."""
+    kept = {k: v for k, v in counts.items() if pages(v) > 1}
+    if len(kept) <= target:
+        return kept, False
+    for k in sorted(kept, key=lambda k: drop_order(k, kept[k]))[:len(kept) - target]:
+        del kept[k]
+    return kept, True
 
 
 def line_keys(doc: Document) -> list[str]:
@@ -267,7 +281,8 @@ class SiteRepeats:
         if near is None:
             source = doc.source
             if self._unspaced(doc):
-                near = [_near_hashes_unspaced(source, key) if key else () for key in line_keys(doc)]
+                near = [_near_hashes_unspaced(source, key, n) if n else ()
+                        for key, n in zip(line_keys(doc), self._line_words(doc))]
             else:  # (the length test inline first: most lines are too short)
                 near = [_near_hashes(source, key) if len(key) >= _NEAR_MIN_CHARS else () for key in line_keys(doc)]
             doc.scratch["near_hashes"] = near
@@ -337,19 +352,11 @@ class SiteRepeats:
         one counted now may be halfway through its pages); lines held by more
         than MAX_PAGES pages (whose last page is not listed) go last, fewest
         pages first."""
-        table, before = self.table, len(self.table)
-        target = int(PRUNE_TO * self.max_entries)
-        kept = {h: e for h, e in table.items() if e[0] > 1}
-        if len(kept) > target:
-            listed = sorted((e[-1], h) for h, e in kept.items() if e[0] <= MAX_PAGES)  # oldest last page first
-            for _, h in listed[:len(kept) - target]:
-                del kept[h]
-            if len(kept) > target:
-                for _, h in sorted((e[0], h) for h, e in kept.items())[:len(kept) - target]:
-                    del kept[h]
-            self.stats["prunes_past_single_pages"] += 1
-        self.table = kept
-        self.stats["pruned_entries"] += before - len(kept)
+        before = len(self.table)
+        self.table, past_single = _pruned(self.table, lambda e: e[0], int(PRUNE_TO * self.max_entries),
+                                          lambda h, e: (0, e[-1], h) if e[0] <= MAX_PAGES else (1, e[0], h))
+        self.stats["prunes_past_single_pages"] += past_single
+        self.stats["pruned_entries"] += before - len(self.table)
 
     def _prune_sources(self) -> None:
         """Forget the sources of one page, and, if that is not enough to bring
@@ -358,13 +365,8 @@ class SiteRepeats:
         than memory holds counts for.  A forgotten source counts from zero
         again; a site of one page (the bulk) is treated the same either way."""
         before = len(self.source_docs)
-        target = int(PRUNE_TO * self.max_sources)
-        kept = Counter({s: n for s, n in self.source_docs.items() if n > 1})
-        if len(kept) > target:
-            fewest = sorted(kept.items(), key=lambda item: item[1])[:len(kept) - target]  # stable: oldest first
-            for source, _ in fewest:
-                del kept[source]
-        self.source_docs = kept
+        kept, _ = _pruned(self.source_docs, lambda n: n, int(PRUNE_TO * self.max_sources), lambda s, n: n)
+        self.source_docs = Counter(kept)
         self.stats["sources_forgotten"] += before - len(kept)
 
     def repeats(self, doc: Document) -> list[int]:

@@ -45,7 +45,12 @@ def fold_lines(lines: list[str]) -> bytes:
     A lone surrogate, which UTF-8 cannot hold, becomes '?': a non-word
     character either way.
     """
-    return fold("\n".join(lines)).encode("utf-8", "replace")
+    return fold_text("\n".join(lines))
+
+
+def fold_text(text: str) -> bytes:
+    """`fold_lines` of the lines of `text` (the lines joined by '\n' already)."""
+    return fold(text).encode("utf-8", "replace")
 
 
 def folded_keys(folded: bytes) -> list[str]:
@@ -129,21 +134,27 @@ def end_words(line: str, words: int) -> tuple[str, str]:
     run of a script written without spaces gives a word every few characters
     as in `count_words`, counted from the end it is taken from: an edit in
     the middle of a Chinese sentence leaves both ends as they were."""
-    units = _END_UNIT.findall(line)
-    weights = [1 / CJK_CHARS_PER_WORD if _CJK_RUN.match(u) else
-               1 / SOUTHEAST_ASIAN_CHARS_PER_WORD if _SOUTHEAST_RUN.match(u) else 1 for u in units]
+    return _first_words(line, words, 1), _first_words(line, words, -1)
 
-    def take(order):
+
+# How much of a line `end_words` reads from each end before it reads the whole line.
+_END_CHARS = 256
+
+
+def _first_words(line: str, words: int, step: int) -> str:
+    """The first (`step` 1) or last (-1) `words` words of `line`, as `end_words`
+    counts them: read from its first or last _END_CHARS characters when the
+    words end there before the last unit read (which the cut may have split)."""
+    end = line[:_END_CHARS] if step > 0 else line[-_END_CHARS:]
+    for part in (end, line) if len(end) < len(line) else (line,):
+        units = _END_UNIT.findall(part)[::step]
         total = 0.0
-        for n, i in enumerate(order, 1):
-            total += weights[i]
-            if total >= words:
-                return n
-        return len(units)
-
-    head = take(range(len(units)))
-    tail = take(range(len(units) - 1, -1, -1))
-    return " ".join(units[:head]), " ".join(units[len(units) - tail:])
+        for n, unit in enumerate(units, 1):
+            total += (1 / CJK_CHARS_PER_WORD if _CJK_RUN.match(unit) else
+                      1 / SOUTHEAST_ASIAN_CHARS_PER_WORD if _SOUTHEAST_RUN.match(unit) else 1)
+            if total >= words and (part is line or n < len(units)):
+                return " ".join(units[:n][::step])
+    return " ".join(units[::step])  # fewer words than asked: the whole line
 
 
 def text_hash(text: str) -> int:

@@ -136,3 +136,20 @@ def test_a_streams_window_holds_a_bounded_amount_of_text(monkeypatch):
     for batch in Pipeline(CleanOptions(line_model=False, window=1000)).run_batches(stream()):
         waiting.append(len(read) - int(batch[-1].id) - 1)
     assert len(waiting) > 1 and max(waiting) <= 2_000 // len(page) + 1  # a few pages, not the 1,000 of the window
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["東", "京", "の", "ข", "่", "a", "bb", "word", " ", " ", "x" * 40, "1"]), max_size=80),
+       st.integers(1, 12), st.sampled_from([1, 5]))
+def test_the_ends_of_a_line_are_read_from_its_ends(parts, end_chars, words):
+    """end_words reads only the ends of a line when that is enough: the same as reading it whole."""
+    from cleaner.textnorm import end_words
+
+    line = "".join(parts)
+    saved = textnorm._END_CHARS
+    try:
+        whole = end_words(line, words)
+        textnorm._END_CHARS = end_chars
+        assert end_words(line, words) == whole
+    finally:
+        textnorm._END_CHARS = saved
