@@ -8,6 +8,16 @@ zero hard-negative false merges, grey-zone-strict F1 >= 0.90; and how many of
 the hard-negative merges join pages whose repaired raw text holds the same
 set of long lines (a diagnostic: the score is the scorer's).
 
+Then, to say where the missed pairs come from (diagnostics, computed from the
+ground truth's origins and templates, not used by the cleaner):
+
+* each missed true pair by what cleaning left of its two pages: a page whose
+  cleaned text has over 1.25 times its article's words kept template, one
+  under 0.8 times lost article text;
+* the article text each rule removed (from the run's --explain file): a line
+  counts as article text when a page of the same origin in another template
+  has it too, and no page of another origin does.
+
     python benchmarks/bench_neardup.py [--eval-dir ../shared/eval/neardup] [-- extra cleantext options]
 """
 from __future__ import annotations
@@ -36,8 +46,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = (args.keep or Path(tmp) / "out").resolve()
         start = time.perf_counter()
+        explain = Path(tmp) / "removed.jsonl"
         run = subprocess.run([sys.executable, "-m", "cleaner.cli", "run", str(docs), "-o", str(out), "--quiet",
-                              "--stats", str(Path(tmp) / "stats.json"), *args.extra], cwd=ROOT)  # this checkout's cleaner
+                              "--stats", str(Path(tmp) / "stats.json"), "--explain", str(explain), *args.extra],
+                             cwd=ROOT)  # this checkout's cleaner
         seconds = time.perf_counter() - start
         if run.returncode != 0:
             return 1
@@ -53,8 +65,10 @@ def main() -> int:
         report = json.loads(report_path.read_text())
         hard = report.get("hard_negative_false_merges")
         same = _same_long_lines(args.eval_dir, out / "docs.jsonl.gz") if hard else 0
+        _miss_diagnostics(args.eval_dir, out / "docs.jsonl.gz", explain)
     mb = stats["megabytes"]
-    print(f"\ncleantext run: {mb:.1f} MB in {seconds:.1f} s ({mb / seconds:.1f} MB/s end to end, one process)")
+    print(f"\ncleantext run: {mb:.1f} MB in {seconds:.1f} s ({mb / seconds:.1f} MB/s end to end, one process, "
+          f"writing --explain too)")
     bins = report.get("recall_by_bin", {})
     pairs = sum(bins.get(b, {}).get("pairs", 0) for b in ("[0.80,0.85)", "[0.85,0.90)"))
     found = sum(bins.get(b, {}).get("pairs", 0) * bins.get(b, {}).get("recall", 0) for b in ("[0.80,0.85)", "[0.85,0.90)"))
@@ -74,6 +88,71 @@ def main() -> int:
               f"  their encoding is repaired (their shared template contains both articles: no text-based\n"
               f"  method can separate them)")
     return 0
+
+
+def _read_jsonl(path: Path):
+    import gzip
+
+    with (gzip.open(path, "rt") if path.suffix == ".gz" else open(path)) as f:
+        for line in f:
+            yield json.loads(line)
+
+
+def _miss_diagnostics(eval_dir: Path, pred: Path, explain: Path) -> None:
+    """Print why true pairs were missed and how much article text each rule
+    removed (see the module docstring)."""
+    import re
+    from collections import Counter, defaultdict
+
+    words = re.compile(r"\w+")
+    truth = {t["id"]: t for t in _read_jsonl(eval_dir / "truth.jsonl.gz")}
+    cleaned, parent = {}, {}
+
+    def root(x):
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    for d in _read_jsonl(pred):
+        cleaned[d["id"]] = d["text"]
+        c = d.get("cleantext") or {}
+        other = c.get("duplicate_of") or c.get("cluster")
+        if other and other != d["id"]:
+            parent[root(d["id"])] = root(other)
+
+    def state(doc_id):
+        ratio = len(words.findall(cleaned[doc_id].lower())) / max(1, truth[doc_id]["body_words"])
+        return "kept template" if ratio > 1.25 else "lost article" if ratio < 0.8 else "about the article"
+
+    missed = Counter()
+    for a, t in truth.items():
+        for b, jaccard in t["same_origin"].items():
+            if a < b and jaccard >= 0.8 and root(a) != root(b):
+                missed[" + ".join(sorted((state(a), state(b))))] += 1
+    print(f"\nmissed true pairs ({sum(missed.values())}) by what cleaning left of their two pages "
+          f"(cleaned words against the article's: over 1.25x kept template, under 0.8x lost article):")
+    for kind, n in missed.most_common():
+        print(f"    {kind:<40} {n:5d}")
+    pages = Counter(state(doc_id) for doc_id in truth)
+    print("  all pages: " + ", ".join(f"{kind} {n}" for kind, n in pages.most_common()))
+
+    # Article lines: held by pages of one origin only, in two templates or more.
+    origins, templates = defaultdict(set), defaultdict(set)
+    for d in _read_jsonl(eval_dir / "docs.jsonl.gz"):
+        t = truth[d["id"]]
+        for line in {x.strip() for x in d["text"].split("\n")}:
+            origins[line].add(t["origin"])
+            templates[line].add(t["template"])
+    article = {line for line, o in origins.items() if len(o) == 1 and len(templates[line]) > 1 and line}
+    kept = sum(len(words.findall(x)) for text in cleaned.values() for x in text.split("\n") if x.strip() in article)
+    removed = Counter()
+    for r in _read_jsonl(explain):
+        if r["text"].strip() in article:
+            removed[r["rule"]] += len(words.findall(r["text"]))
+    total = kept + sum(removed.values())
+    print(f"article text removed, by rule (of {total:,} words of lines found in two templates of one origin):")
+    for rule, n in removed.most_common():
+        print(f"    {rule:<20} {n:7,d} words  {n / max(total, 1):.2%}")
 
 
 def _same_long_lines(eval_dir: Path, pred: Path) -> int:
