@@ -158,23 +158,16 @@ def _miss_diagnostics(eval_dir: Path, pred: Path, explain: Path) -> None:
 def _same_long_lines(eval_dir: Path, pred: Path) -> int:
     """How many hard-negative pairs put in one cluster are raw pages that,
     once repaired, hold the same set of lines of 8+ words."""
-    import gzip
     import re
 
     sys.path.insert(0, str(ROOT))
     from cleaner.repair import repair_document
 
-    truth = {}
-    with gzip.open(eval_dir / "truth.jsonl.gz", "rt") as f:
-        for line in f:
-            t = json.loads(line)
-            truth[t["id"]] = t
+    truth = {t["id"]: t for t in _read_jsonl(eval_dir / "truth.jsonl.gz")}
     clusters: dict[str, list[str]] = {}
-    with gzip.open(pred, "rt") as f:
-        for line in f:
-            d = json.loads(line)
-            c = d["cleantext"]
-            clusters.setdefault(c.get("cluster") or c.get("duplicate_of") or d["id"], []).append(d["id"])
+    for d in _read_jsonl(pred):
+        c = d["cleantext"]
+        clusters.setdefault(c.get("cluster") or c.get("duplicate_of") or d["id"], []).append(d["id"])
     pairs = []
     for members in clusters.values():
         for i, a in enumerate(members):
@@ -183,15 +176,10 @@ def _same_long_lines(eval_dir: Path, pred: Path) -> int:
                 if ta["origin"] != tb["origin"] and set(ta.get("hn_keys") or ()) & set(tb.get("hn_keys") or ()):
                     pairs.append((a, b))
     wanted = {x for pair in pairs for x in pair}
-    raw = {}
-    with gzip.open(eval_dir / "docs.jsonl.gz", "rt") as f:
-        for line in f:
-            d = json.loads(line)
-            if d["id"] in wanted:
-                raw[d["id"]] = {re.sub(r"\W+", " ", x.lower()).strip()
-                                for x in repair_document(d["text"])[0].split("\n") if len(x.split()) >= 8}
+    raw = {d["id"]: {re.sub(r"\W+", " ", x.lower()).strip()
+                     for x in repair_document(d["text"])[0].split("\n") if len(x.split()) >= 8}
+           for d in _read_jsonl(eval_dir / "docs.jsonl.gz") if d["id"] in wanted}
     return sum(raw[a] == raw[b] for a, b in pairs)
-
 
 if __name__ == "__main__":
     sys.exit(main())
