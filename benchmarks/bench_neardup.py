@@ -64,8 +64,10 @@ def main() -> int:
         stats = json.loads((Path(tmp) / "stats.json").read_text())
         report = json.loads(report_path.read_text())
         hard = report.get("hard_negative_false_merges")
-        same = _same_long_lines(args.eval_dir, out / "docs.jsonl.gz") if hard else 0
-        _miss_diagnostics(args.eval_dir, out / "docs.jsonl.gz", explain)
+        truth = {t["id"]: t for t in _read_jsonl(args.eval_dir / "truth.jsonl.gz")}
+        predictions = list(_read_jsonl(out / "docs.jsonl.gz"))
+        same = _same_long_lines(args.eval_dir, truth, predictions) if hard else 0
+        _miss_diagnostics(args.eval_dir, truth, predictions, explain)
     mb = stats["megabytes"]
     print(f"\ncleantext run: {mb:.1f} MB in {seconds:.1f} s ({mb / seconds:.1f} MB/s end to end, one process, "
           f"writing --explain too)")
@@ -98,14 +100,13 @@ def _read_jsonl(path: Path):
             yield json.loads(line)
 
 
-def _miss_diagnostics(eval_dir: Path, pred: Path, explain: Path) -> None:
+def _miss_diagnostics(eval_dir: Path, truth: dict, predictions: list[dict], explain: Path) -> None:
     """Print why true pairs were missed and how much article text each rule
     removed (see the module docstring)."""
     import re
     from collections import Counter, defaultdict
 
     words = re.compile(r"\w+")
-    truth = {t["id"]: t for t in _read_jsonl(eval_dir / "truth.jsonl.gz")}
     cleaned, parent = {}, {}
 
     def root(x):
@@ -113,7 +114,7 @@ def _miss_diagnostics(eval_dir: Path, pred: Path, explain: Path) -> None:
             x = parent[x]
         return x
 
-    for d in _read_jsonl(pred):
+    for d in predictions:
         cleaned[d["id"]] = d["text"]
         c = d.get("cleantext") or {}
         other = c.get("duplicate_of") or c.get("cluster")
@@ -121,19 +122,20 @@ def _miss_diagnostics(eval_dir: Path, pred: Path, explain: Path) -> None:
             parent[root(d["id"])] = root(other)
 
     def state(doc_id):
-        ratio = len(words.findall(cleaned[doc_id].lower())) / max(1, truth[doc_id]["body_words"])
+        ratio = len(words.findall(cleaned[doc_id])) / max(1, truth[doc_id]["body_words"])
         return "kept template" if ratio > 1.25 else "lost article" if ratio < 0.8 else "about the article"
 
+    states = {doc_id: state(doc_id) for doc_id in truth}
     missed = Counter()
     for a, t in truth.items():
         for b, jaccard in t["same_origin"].items():
             if a < b and jaccard >= 0.8 and root(a) != root(b):
-                missed[" + ".join(sorted((state(a), state(b))))] += 1
+                missed[" + ".join(sorted((states[a], states[b])))] += 1
     print(f"\nmissed true pairs ({sum(missed.values())}) by what cleaning left of their two pages "
           f"(cleaned words against the article's: over 1.25x kept template, under 0.8x lost article):")
     for kind, n in missed.most_common():
         print(f"    {kind:<40} {n:5d}")
-    pages = Counter(state(doc_id) for doc_id in truth)
+    pages = Counter(states.values())
     print("  all pages: " + ", ".join(f"{kind} {n}" for kind, n in pages.most_common()))
 
     # Article lines: held by pages of one origin only, in two templates or more.
@@ -155,7 +157,7 @@ def _miss_diagnostics(eval_dir: Path, pred: Path, explain: Path) -> None:
         print(f"    {rule:<20} {n:7,d} words  {n / max(total, 1):.2%}")
 
 
-def _same_long_lines(eval_dir: Path, pred: Path) -> int:
+def _same_long_lines(eval_dir: Path, truth: dict, predictions: list[dict]) -> int:
     """How many hard-negative pairs put in one cluster are raw pages that,
     once repaired, hold the same set of lines of 8+ words."""
     import re
@@ -163,9 +165,8 @@ def _same_long_lines(eval_dir: Path, pred: Path) -> int:
     sys.path.insert(0, str(ROOT))
     from cleaner.repair import repair_document
 
-    truth = {t["id"]: t for t in _read_jsonl(eval_dir / "truth.jsonl.gz")}
     clusters: dict[str, list[str]] = {}
-    for d in _read_jsonl(pred):
+    for d in predictions:
         c = d["cleantext"]
         clusters.setdefault(c.get("cluster") or c.get("duplicate_of") or d["id"], []).append(d["id"])
     pairs = []
@@ -180,6 +181,7 @@ def _same_long_lines(eval_dir: Path, pred: Path) -> int:
                      for x in repair_document(d["text"])[0].split("\n") if len(x.split()) >= 8}
            for d in _read_jsonl(eval_dir / "docs.jsonl.gz") if d["id"] in wanted}
     return sum(raw[a] == raw[b] for a, b in pairs)
+
 
 if __name__ == "__main__":
     sys.exit(main())
