@@ -238,29 +238,38 @@ def _stopwords():
     S = np.concatenate(([0], nl + 1)).astype(np.int64)
     E = np.concatenate((nl, [len(a)])).astype(np.int64)
     keys = _word_keys(_windows(blob), S, E)
-    merged: dict[int, int] = {}
-    for k, w in zip(keys.tolist(), words):
-        merged[k] = merged.get(k, 0) | masks[w]
-    klist = list(merged)
-    h1, h2 = _slots(np.array(klist, dtype=np.uint64))
-    hs = (h1.tolist(), h2.tolist())
-    pos = {k: i for i, k in enumerate(klist)}
+    # Words whose keys collide (long words share first and last 8 bytes) merge masks.
+    word_masks = np.array([masks[w] for w in words], dtype=np.uint64)
+    unique_keys, which = np.unique(keys, return_inverse=True)
+    unique_masks = np.zeros(len(unique_keys), dtype=np.uint64)
+    np.bitwise_or.at(unique_masks, which, word_masks)
     size = 1 << _TABLE_BITS
-    tab = [[0] * size, [0] * size]
-    for k in klist:
-        t, cur = 0, k
+    table_keys = [np.zeros(size, dtype=np.uint64), np.zeros(size, dtype=np.uint64)]
+    table_masks = [np.zeros(size, dtype=np.uint64), np.zeros(size, dtype=np.uint64)]
+    slots = _slots(unique_keys)
+    # Most keys have their first slot to themselves, and most of the others
+    # their second (the tables are about a third full): place those with numpy,
+    # then the few left over by cuckoo insertion, one at a time.
+    left = np.arange(len(unique_keys))
+    for t in (0, 1):
+        wanted = slots[t][left]
+        _, first = np.unique(wanted, return_index=True)
+        table_keys[t][wanted[first]] = unique_keys[left[first]]
+        table_masks[t][wanted[first]] = unique_masks[left[first]]
+        left = np.delete(left, first)
+    index = {k: i for i, k in enumerate(unique_keys.tolist())}
+    for i in left.tolist():
+        t, key, mask = 0, unique_keys[i], unique_masks[i]
         for _ in range(500):
-            slot = hs[t][pos[cur]]
-            cur, tab[t][slot] = tab[t][slot], cur
-            if cur == 0:
+            slot = slots[t][index[int(key)]]
+            (key, table_keys[t][slot]), (mask, table_masks[t][slot]) = \
+                (table_keys[t][slot], key), (table_masks[t][slot], mask)
+            if key == 0:
                 break
             t ^= 1
         else:  # pragma: no cover - cannot happen at this load factor
             raise RuntimeError("stop-word table: cuckoo insertion failed")
-    table = tuple(
-        (np.array(tab[t], dtype=np.uint64), np.array([merged.get(k, 0) for k in tab[t]], dtype=np.uint64))
-        for t in (0, 1)
-    )
+    table = tuple(zip(table_keys, table_masks))
     return langs, table
 
 

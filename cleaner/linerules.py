@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import regex
 
-try:  # RE2 scans a character-class pattern several times faster than `re`
-    import re2 as _fast_re
-except ImportError:  # pragma: no cover - google-re2 is a dependency; keep working without it
-    import re as _fast_re
+import re2  # scans a character-class pattern several times faster than `re`
 
 from .dedupview import SENTENCE_STOPS
 from .document import Document
 from .lexicon import RuleSet, load_rules
+from .linescan import matching_lines
 from .textnorm import fold_text, folded_keys, line_key
 
 _SENTENCE_END = regex.compile(f"[{regex.escape(SENTENCE_STOPS + ':;»')}" + r"\"”’)\]]\s*$")
@@ -40,7 +38,7 @@ PAGE_ROW_OTHER_SHARE = 0.2
 # Cheap test over the whole document first (most documents have no run of
 # numbers): five numbers apart only by non-alphanumerics on one line, a
 # superset of what `is_page_row` accepts, scanned by RE2 at ~400 MB/s.
-_NUMBER_RUN = _fast_re.compile(rb"[0-9](?:[^0-9A-Za-z\n]+[0-9]+){%d}" % (PAGE_ROW_MIN_RUN - 1))
+_NUMBER_RUN = re2.compile(rb"[0-9](?:[^0-9A-Za-z\n]+[0-9]+){%d}" % (PAGE_ROW_MIN_RUN - 1))
 
 
 # Glued menus: naive text extraction joins the items of a menu without a space
@@ -52,7 +50,7 @@ _NUMBER_RUN = _fast_re.compile(rb"[0-9](?:[^0-9A-Za-z\n]+[0-9]+){%d}" % (PAGE_RO
 # Lines that look like code ("getElementById(...)", "a.b = c;") are left alone.
 GLUED_MIN_JOINS = 3
 GLUED_WORD_SHARE = 0.5
-_GLUE = _fast_re.compile(r"\p{Ll}\p{Ll}\p{Lu}\p{Ll}")  # RE2 screens the document first
+_GLUE = re2.compile(r"\p{Ll}\p{Ll}\p{Lu}\p{Ll}")  # RE2 screens the document first
 # One match per join, for counting; also the screen of a text RE2 cannot read
 # (a lone surrogate: RE2 reads UTF-8), as it matches where _GLUE does.
 _GLUE_EXACT = regex.compile(r"\p{Ll}\p{Ll}(?=\p{Lu}\p{Ll})")
@@ -68,32 +66,18 @@ def is_glued_menu(line: str) -> bool:
             and sum(1 for n in joins if n) >= GLUED_WORD_SHARE * len(joins))
 
 
-def _match_lines(pattern, text) -> list[int]:
-    """Indexes of the lines of `text` ('\n'-separated, str or bytes) in which
-    `pattern` (a pattern that matches within a line) finds a match, in order."""
-    newline = b"\n" if isinstance(text, bytes) else "\n"
-    found: list[int] = []
-    line, pos = 0, 0
-    for match in pattern.finditer(text):
-        line += text.count(newline, pos, match.start())
-        pos = match.start()
-        if not found or found[-1] != line:
-            found.append(line)
-    return found
-
-
 def _glued_candidate_lines(text: str) -> list[int]:
     """Indexes of the lines of `text` with a join of glued words (the candidates for `is_glued_menu`)."""
     try:
-        return _match_lines(_GLUE, text)
-    except UnicodeEncodeError:
-        return _match_lines(_GLUE_EXACT, text)
+        return matching_lines(_GLUE, text.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate: RE2 reads UTF-8 only
+        return matching_lines(_GLUE_EXACT, text)
 
 
 def _number_run_lines(folded: bytes) -> list[int]:
     """Indexes of the lines of `folded` (`textnorm.fold_lines`) that hold a
     run of five numbers (the candidates for `is_page_row`), in order."""
-    return _match_lines(_NUMBER_RUN, folded)
+    return matching_lines(_NUMBER_RUN, folded)
 
 
 # A page-number row is short: a longer key is not split to look (a line can be 50 MB).

@@ -217,7 +217,8 @@ def _char_tables() -> tuple[np.ndarray, np.ndarray]:
     if _tables is None:
         with _tables_lock:
             if _tables is None:
-                allchars = "".join(map(chr, range(0x110000)))
+                # Every code point, surrogates included (decoding is ~10x faster than joining chrs).
+                allchars = np.arange(0x110000, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
                 word = np.zeros(0x110000, dtype=bool)
                 for m in regex.finditer(_WORD_RE, allchars):
                     word[m.start() : m.end()] = True

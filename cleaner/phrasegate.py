@@ -21,6 +21,7 @@ from typing import Iterable
 import re2
 import regex
 
+from .linescan import matching_lines
 from .textnorm import fold
 
 # Leading pieces a pattern may use to skip punctuation before its literal start.
@@ -215,8 +216,6 @@ class LineScanner:
         options.log_errors = False
         # A view never holds '\n', so strings with one admit nothing.  Two
         # patterns, not one: a DFA for both at once takes far longer to build.
-        # Each finds a line at most once: the first is anchored at the line's
-        # start, the second takes the rest of the line in.
         starts = sorted({_scan_literal(p) for p in prefixes if "\n" not in p})
         inside = sorted({_scan_literal(n) for n in needs if "\n" not in n})
         self._starts = re2.compile(f"(?m)^{_SKIPPED}*(?:{'|'.join(starts)})", options) if starts else None
@@ -236,13 +235,5 @@ def line_scanner(prefixes: frozenset[str], needs: frozenset[str]) -> LineScanner
 
 
 def _lines_found(pattern, folded: bytes) -> set[int]:
-    """Indices of the lines of `folded` where `pattern` (one match a line at most) matches."""
-    found = set()
-    if pattern is not None:
-        line = last = 0
-        for match in pattern.finditer(folded):
-            start = match.start()
-            line += folded.count(b"\n", last, start)
-            last = start
-            found.add(line)
-    return found
+    """Indices of the lines of `folded` where `pattern` matches."""
+    return set(matching_lines(pattern, folded)) if pattern is not None else set()
