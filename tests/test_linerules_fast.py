@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from cleaner import Document
 from cleaner.lexicon import Alternative, load_rules
 from cleaner.linerules import LineRules, is_glued_menu, is_page_row
+from cleaner.linescan import matching_lines
 from cleaner.phrasegate import _ANY_SPACES, _SKIPPED, Gate, LineScanner
 from cleaner.textnorm import fold, fold_lines, folded_keys, line_key
 
@@ -285,3 +286,28 @@ def test_scanner_space_class_holds_every_space_but_line_feed():
 @pytest.mark.parametrize("c", ["\n", "a", "_", "\u00e9"])
 def test_space_class_is_only_spaces(c):
     assert re2.fullmatch(_ANY_SPACES, c) is None
+
+
+# `matching_lines` calls RE2 directly and skips to the next line after a hit;
+# the reference is the pattern's own finditer, line by line.
+_SCAN_PATTERNS = [re2.compile(r"\p{Ll}\p{Ll}\p{Lu}\p{Ll}"), re2.compile(rb"[0-9](?:[^0-9A-Za-z\n]+[0-9]+){2}"),
+                  re2.compile(r"(?m)^[^\pL\n]*(?:é|ab)")]
+
+
+@given(st.lists(st.text(alphabet="abAB1 2-é\u00a0\u4e2d", max_size=30), min_size=1, max_size=12),
+       st.sampled_from(_SCAN_PATTERNS))
+@FEW
+def test_matching_lines_equals_a_search_of_each_line(lines, pattern):
+    data = "\n".join(lines).encode()
+    expected = [i for i, line in enumerate(data.split(b"\n")) if pattern.search(line)]
+    assert matching_lines(pattern, data) == expected
+    assert matching_lines(pattern, data.decode()) == expected  # the finditer path, for str
+
+
+def test_glued_menu_candidates_survive_a_lone_surrogate():
+    # RE2 cannot read a lone surrogate (no UTF-8 for it): the `regex` screen takes over
+    text = "Intro line\nHomeNewsSportWeatherTravel \ud800\nOutro"
+    doc = Document(id="d", text=text)
+    doc.split_lines()
+    FAST.apply(doc)
+    assert doc.removed[1] is not None and doc.removed[1].rule == "glued_menu"
