@@ -7,9 +7,8 @@ document itself; rules that need other documents of the same site live in
 """
 from __future__ import annotations
 
-import regex
-
 import re2  # scans a character-class pattern several times faster than `re`
+import regex
 
 from .dedupview import SENTENCE_STOPS
 from .document import Document

@@ -2,19 +2,20 @@
 
 Several stages screen a whole document with RE2 before doing any per-line
 work in Python.  They need line numbers, not matches, and the google-re2
-wrapper's `finditer` costs a few microseconds of Python per match (it builds a
-Match object, and for a `str` converts byte offsets to character offsets),
-which on scraped pages was as much as the scan itself.  `matching_lines` calls
-the compiled RE2 object directly on UTF-8 bytes and, once a line has matched,
-resumes at the next line: one call per matching line.
+wrapper's `finditer` runs Python for every match (it builds a Match object,
+and for a `str` converts byte offsets to character offsets).  `matching_lines`
+calls the compiled RE2 object directly on UTF-8 bytes and, once a line has
+matched, resumes at the next line: one call per matching line.  (On the
+benchmark corpus this took a quarter off the glued-menu screen; the phrase
+scanner, with about one match a matching line, gained little.)
 """
 from __future__ import annotations
 
 try:
-    import re2
-    _UNANCHORED = re2._re2.RE2.Anchor.UNANCHORED
-except (ImportError, AttributeError):  # pragma: no cover - google-re2 is a dependency
-    re2 = None
+    from re2 import _re2
+    _UNANCHORED = _re2.RE2.Anchor.UNANCHORED
+except (ImportError, AttributeError):  # pragma: no cover - a google-re2 without this inner API
+    _UNANCHORED = None
 
 
 def matching_lines(pattern, data: bytes | str) -> list[int]:
@@ -24,7 +25,7 @@ def matching_lines(pattern, data: bytes | str) -> list[int]:
     The fast path is for a google-re2 pattern and UTF-8 `data`; any other
     pattern object with `finditer` (and a `str`, for any) goes through it."""
     compiled = getattr(pattern, "_regexp", None)
-    if compiled is None or not isinstance(data, bytes):
+    if compiled is None or _UNANCHORED is None or not isinstance(data, bytes):
         return _matching_lines_finditer(pattern, data)
     found: list[int] = []
     end = len(data)
