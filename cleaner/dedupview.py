@@ -76,6 +76,32 @@ def main_block(lines: list[str]) -> tuple[int, int, list[bool]]:
     return best_span[0], best_span[1], prose
 
 
+# Lines the line model removed with a score under this still count for the
+# duplicate stage (the output stays as cleaned).  The model's threshold (0.74)
+# is set for the output, where junk left costs more than for hashing, and
+# among its removals are short article lines (bylines, captions, list items:
+# 2.1% of the article words of the near-duplicate dev corpus), which two
+# copies in different templates lose differently.  On that corpus, pair
+# F1 by this cut-off: none 0.9707, 0.80 0.9715, 0.84 0.9724, 0.87 0.9727 but
+# hard-negative merges 11 -> 20 (template prose of one-page sites scores
+# there).  0.80 keeps a margin below that cliff for pages not seen here.
+DEDUP_RESTORES_SCORES_BELOW = 0.80
+
+
+def _doubted(removal) -> bool:
+    return (removal.rule == "line_model" and removal.score is not None
+            and removal.score < DEDUP_RESTORES_SCORES_BELOW)
+
+
+def dedup_text(doc) -> str:
+    """The text of a cleaned Document the duplicate stage hashes: its cleaned
+    text, plus the lines the line model removed with a score under
+    DEDUP_RESTORES_SCORES_BELOW."""
+    if not any(r is not None and _doubted(r) for r in doc.removed):
+        return doc.cleaned_text()
+    return doc.text_keeping(_doubted)
+
+
 def dedup_view(text: str) -> str:
     """The main prose block of `text` (lines joined by newlines), or `text`
     itself when it holds too little prose for a block."""

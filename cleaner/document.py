@@ -77,12 +77,17 @@ class Document:
         until the next `remove`.)
         """
         cached = self.scratch.get("cleaned")
-        if cached is not None:
-            return cached
+        if cached is None:
+            cached = self.scratch["cleaned"] = self.text_keeping()
+        return cached
+
+    def text_keeping(self, restored=None) -> str:
+        """`cleaned_text`, where the removed lines for which `restored(removal)`
+        is true count as kept (None: none do)."""
         out: list[str] = []
         gap = False
         for line, removal in zip(self.lines, self.removed):
-            if removal is not None:
+            if removal is not None and (restored is None or not restored(removal)):
                 # a line of only (no-break) spaces still separated paragraphs
                 gap = gap or removal.rule == "whitespace_line"
                 continue
@@ -94,5 +99,4 @@ class Document:
                 out.append("")
             out.append(stripped)
             gap = False
-        text = self.scratch["cleaned"] = "\n".join(out)
-        return text
+        return "\n".join(out)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from .dedupview import dedup_view
+from .dedupview import dedup_text, dedup_view
 from .document import Document
 from .io.formats import JSONL, TEXT, iter_lines
 from .io.readers import InputFile, ReadOptions, discover, read_file, read_jsonl, sniff_stream_format, text_document
@@ -132,7 +132,7 @@ class Job:
         if self.dedup is not None:
             live = [d for d in docs if d.error is None]
             if live:
-                texts = [d.cleaned_text() for d in live]
+                texts = [dedup_text(d) for d in live]
                 found = self.dedup.check_many([(d.id, dedup_view(t), t) for d, t in zip(live, texts)])
                 matches = {id(d): m for d, m in zip(live, found)}
         for doc in docs:

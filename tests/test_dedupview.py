@@ -4,7 +4,8 @@ from __future__ import annotations
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from cleaner.dedupview import SENTENCE_END, dedup_view, ends_sentence, is_prose
+from cleaner import Document
+from cleaner.dedupview import DEDUP_RESTORES_SCORES_BELOW, SENTENCE_END, dedup_text, dedup_view, ends_sentence, is_prose
 
 # Stops, closers, quotes, spaces (incl. no-break and ideographic) and letters.
 ALPHABET = ".!?…。！？।॥۔؟։።។။\"'”’»)][ \t\u00a0\u3000abcXYZ:;,-"
@@ -48,3 +49,26 @@ def test_view_of_a_page_with_little_prose_is_the_whole_text():
     page = "Budget approved\nCouncil votes 7-2\nSchools get more money."
     assert dedup_view(page) == page
     assert dedup_view("") == ""
+
+
+def _cleaned(lines, removals):
+    doc = Document(id="d", text="\n".join(lines))
+    doc.split_lines()
+    for index, rule, score in removals:
+        doc.remove(index, rule, score)
+    return doc
+
+
+def test_duplicate_stage_sees_the_lines_the_line_model_doubted_and_the_output_does_not():
+    doubtful = DEDUP_RESTORES_SCORES_BELOW - 0.01
+    doc = _cleaned(["Budget approved", "", "By Anna Smith, Paris", "", "The council approved the budget.",
+                    "", "Home | News | Sport", "Share on Facebook"],
+                   [(2, "line_model", doubtful), (6, "line_model", 0.99), (7, "social", None)])
+    assert doc.cleaned_text() == "Budget approved\n\nThe council approved the budget."
+    assert dedup_text(doc) == "Budget approved\n\nBy Anna Smith, Paris\n\nThe council approved the budget."
+    assert doc.cleaned_text() == "Budget approved\n\nThe council approved the budget."  # memo untouched
+
+
+def test_dedup_text_is_the_cleaned_text_when_nothing_was_doubted():
+    doc = _cleaned(["Title", "Body line one.", "Menu"], [(2, "line_model", DEDUP_RESTORES_SCORES_BELOW)])
+    assert dedup_text(doc) == doc.cleaned_text() == "Title\nBody line one."
