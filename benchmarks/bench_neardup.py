@@ -66,8 +66,9 @@ def main() -> int:
         hard = report.get("hard_negative_false_merges")
         truth = {t["id"]: t for t in _read_jsonl(args.eval_dir / "truth.jsonl.gz")}
         predictions = list(_read_jsonl(out / "docs.jsonl.gz"))
-        same = _same_long_lines(args.eval_dir, truth, predictions) if hard else 0
-        _miss_diagnostics(args.eval_dir, truth, predictions, explain)
+        raw_pages = list(_read_jsonl(docs))
+        same = _same_long_lines(truth, predictions, raw_pages) if hard else 0
+        _miss_diagnostics(truth, predictions, raw_pages, explain)
     mb = stats["megabytes"]
     print(f"\ncleantext run: {mb:.1f} MB in {seconds:.1f} s ({mb / seconds:.1f} MB/s end to end, one process, "
           f"writing --explain too)")
@@ -100,26 +101,21 @@ def _read_jsonl(path: Path):
             yield json.loads(line)
 
 
-def _miss_diagnostics(eval_dir: Path, truth: dict, predictions: list[dict], explain: Path) -> None:
+def _cluster_of(predictions: list[dict]) -> dict[str, str]:
+    """Each document's cluster: its `cluster` id (the representative's, set on
+    every member and on the representative), else its own id."""
+    return {d["id"]: (d.get("cleantext") or {}).get("cluster") or d["id"] for d in predictions}
+
+
+def _miss_diagnostics(truth: dict, predictions: list[dict], raw_pages: list[dict], explain: Path) -> None:
     """Print why true pairs were missed and how much article text each rule
     removed (see the module docstring)."""
     import re
     from collections import Counter, defaultdict
 
     words = re.compile(r"\w+")
-    cleaned, parent = {}, {}
-
-    def root(x):
-        while parent.get(x, x) != x:
-            x = parent[x]
-        return x
-
-    for d in predictions:
-        cleaned[d["id"]] = d["text"]
-        c = d.get("cleantext") or {}
-        other = c.get("duplicate_of") or c.get("cluster")
-        if other and other != d["id"]:
-            parent[root(d["id"])] = root(other)
+    cleaned = {d["id"]: d["text"] for d in predictions}
+    cluster = _cluster_of(predictions)
 
     def state(doc_id):
         ratio = len(words.findall(cleaned[doc_id])) / max(1, truth[doc_id]["body_words"])
@@ -129,7 +125,7 @@ def _miss_diagnostics(eval_dir: Path, truth: dict, predictions: list[dict], expl
     missed = Counter()
     for a, t in truth.items():
         for b, jaccard in t["same_origin"].items():
-            if a < b and jaccard >= 0.8 and root(a) != root(b):
+            if a < b and jaccard >= 0.8 and cluster[a] != cluster[b]:
                 missed[" + ".join(sorted((states[a], states[b])))] += 1
     print(f"\nmissed true pairs ({sum(missed.values())}) by what cleaning left of their two pages "
           f"(cleaned words against the article's: over 1.25x kept template, under 0.8x lost article):")
@@ -140,7 +136,7 @@ def _miss_diagnostics(eval_dir: Path, truth: dict, predictions: list[dict], expl
 
     # Article lines: held by pages of one origin only, in two templates or more.
     origins, templates = defaultdict(set), defaultdict(set)
-    for d in _read_jsonl(eval_dir / "docs.jsonl.gz"):
+    for d in raw_pages:
         t = truth[d["id"]]
         for line in {x.strip() for x in d["text"].split("\n")}:
             origins[line].add(t["origin"])
@@ -157,7 +153,7 @@ def _miss_diagnostics(eval_dir: Path, truth: dict, predictions: list[dict], expl
         print(f"    {rule:<20} {n:7,d} words  {n / max(total, 1):.2%}")
 
 
-def _same_long_lines(eval_dir: Path, truth: dict, predictions: list[dict]) -> int:
+def _same_long_lines(truth: dict, predictions: list[dict], raw_pages: list[dict]) -> int:
     """How many hard-negative pairs put in one cluster are raw pages that,
     once repaired, hold the same set of lines of 8+ words."""
     import re
@@ -166,9 +162,8 @@ def _same_long_lines(eval_dir: Path, truth: dict, predictions: list[dict]) -> in
     from cleaner.repair import repair_document
 
     clusters: dict[str, list[str]] = {}
-    for d in predictions:
-        c = d["cleantext"]
-        clusters.setdefault(c.get("cluster") or c.get("duplicate_of") or d["id"], []).append(d["id"])
+    for doc_id, key in _cluster_of(predictions).items():
+        clusters.setdefault(key, []).append(doc_id)
     pairs = []
     for members in clusters.values():
         for i, a in enumerate(members):
@@ -179,7 +174,7 @@ def _same_long_lines(eval_dir: Path, truth: dict, predictions: list[dict]) -> in
     wanted = {x for pair in pairs for x in pair}
     raw = {d["id"]: {re.sub(r"\W+", " ", x.lower()).strip()
                      for x in repair_document(d["text"])[0].split("\n") if len(x.split()) >= 8}
-           for d in _read_jsonl(eval_dir / "docs.jsonl.gz") if d["id"] in wanted}
+           for d in raw_pages if d["id"] in wanted}
     return sum(raw[a] == raw[b] for a, b in pairs)
 
 

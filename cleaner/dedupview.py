@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 
+from .document import Document, Removal
 from .textnorm import count_words
 
 # Ends like a sentence: a stop, then only closing quotes and brackets; or a
@@ -88,12 +89,12 @@ def main_block(lines: list[str]) -> tuple[int, int, list[bool]]:
 DEDUP_RESTORES_SCORES_BELOW = 0.80
 
 
-def _doubted(removal) -> bool:
+def _doubted(removal: Removal) -> bool:
     return (removal.rule == "line_model" and removal.score is not None
             and removal.score < DEDUP_RESTORES_SCORES_BELOW)
 
 
-def dedup_text(doc) -> str:
+def dedup_text(doc: Document) -> str:
     """The text of a cleaned Document the duplicate stage hashes: its cleaned
     text, plus the lines the line model removed with a score under
     DEDUP_RESTORES_SCORES_BELOW."""

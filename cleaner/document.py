@@ -8,7 +8,7 @@ attribute spans).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 
 @dataclass(slots=True)
@@ -81,7 +81,7 @@ class Document:
             cached = self.scratch["cleaned"] = self.text_keeping()
         return cached
 
-    def text_keeping(self, restored=None) -> str:
+    def text_keeping(self, restored: Callable[[Removal], bool] | None = None) -> str:
         """`cleaned_text`, where the removed lines for which `restored(removal)`
         is true count as kept (None: none do)."""
         out: list[str] = []

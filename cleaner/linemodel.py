@@ -244,32 +244,30 @@ def _stopwords():
     unique_masks = np.zeros(len(unique_keys), dtype=np.uint64)
     np.bitwise_or.at(unique_masks, which, word_masks)
     size = 1 << _TABLE_BITS
-    table_keys = [np.zeros(size, dtype=np.uint64), np.zeros(size, dtype=np.uint64)]
-    table_masks = [np.zeros(size, dtype=np.uint64), np.zeros(size, dtype=np.uint64)]
     slots = _slots(unique_keys)
-    # Most keys have their first slot to themselves, and most of the others
-    # their second (the tables are about a third full): place those with numpy,
-    # then the few left over by cuckoo insertion, one at a time.
+    # Each table slot holds the index of a unique key (-1: empty).  Most keys
+    # have their first slot to themselves, and most of the others their second
+    # (the tables are about a third full): place those with numpy, then the few
+    # left over by cuckoo insertion, one at a time.
+    held = [np.full(size, -1, dtype=np.int64), np.full(size, -1, dtype=np.int64)]
     left = np.arange(len(unique_keys))
     for t in (0, 1):
         wanted = slots[t][left]
         _, first = np.unique(wanted, return_index=True)
-        table_keys[t][wanted[first]] = unique_keys[left[first]]
-        table_masks[t][wanted[first]] = unique_masks[left[first]]
+        held[t][wanted[first]] = left[first]
         left = np.delete(left, first)
-    index = {k: i for i, k in enumerate(unique_keys.tolist())}
     for i in left.tolist():
-        t, key, mask = 0, unique_keys[i], unique_masks[i]
+        t = 0
         for _ in range(500):
-            slot = slots[t][index[int(key)]]
-            (key, table_keys[t][slot]), (mask, table_masks[t][slot]) = \
-                (table_keys[t][slot], key), (table_masks[t][slot], mask)
-            if key == 0:
+            slot = slots[t][i]
+            i, held[t][slot] = int(held[t][slot]), i
+            if i < 0:
                 break
             t ^= 1
         else:  # pragma: no cover - cannot happen at this load factor
             raise RuntimeError("stop-word table: cuckoo insertion failed")
-    table = tuple(zip(table_keys, table_masks))
+    table = tuple((np.where(h >= 0, unique_keys[h], np.uint64(0)), np.where(h >= 0, unique_masks[h], np.uint64(0)))
+                  for h in held)
     return langs, table
 
 
