@@ -78,29 +78,39 @@ def main_block(lines: list[str]) -> tuple[int, int, list[bool]]:
 
 
 # Lines the line model removed with a score under this still count for the
-# duplicate stage (the output stays as cleaned).  The model's threshold (0.74)
-# is set for the output, where junk left costs more than for hashing, and
-# among its removals are short article lines (bylines, captions, list items:
-# 2.1% of the article words of the near-duplicate dev corpus), which two
-# copies in different templates lose differently.  On that corpus, pair
-# F1 by this cut-off: none 0.9707, 0.80 0.9715, 0.84 0.9724, 0.87 0.9727 but
-# hard-negative merges 11 -> 20 (template prose of one-page sites scores
+# duplicate stage (the output stays as cleaned).  The model's threshold is set
+# for the output, where junk left costs more than for hashing, and among its
+# removals are short article lines (bylines, captions, list items), which two
+# copies in different templates lose differently.  The score compared is the
+# one of the model's logistic second stage (`Removal.dedup_score`; the
+# output's own score for a model without trees): the trees, which decide the
+# output, remove more of those lines (4.1% of the article words of the
+# near-duplicate dev corpus at the threshold 0.59 tried first, against 2.1%),
+# and restoring by the trees' own scores brought back template prose too
+# (hard-negative merges 17 -> 66 when restoring below 0.65).  With the logistic scores (threshold 0.74 when it decided alone),
+# pair F1 by this cut-off: none 0.9707, 0.80 0.9715, 0.84 0.9724, 0.87 0.9727
+# but hard-negative merges 11 -> 20 (template prose of one-page sites scores
 # there).  0.80 keeps a margin below that cliff for pages not seen here.
 DEDUP_RESTORES_SCORES_BELOW = 0.80
 
 
 def _doubted(removal: Removal) -> bool:
-    return (removal.rule == "line_model" and removal.score is not None
-            and removal.score < DEDUP_RESTORES_SCORES_BELOW)
+    if removal.rule != "line_model":
+        return False
+    score = removal.score if removal.dedup_score is None else removal.dedup_score
+    return score is not None and score < DEDUP_RESTORES_SCORES_BELOW
 
 
 def dedup_text(doc: Document) -> str:
     """The text of a cleaned Document the duplicate stage hashes: its cleaned
-    text, plus the lines the line model removed with a score under
-    DEDUP_RESTORES_SCORES_BELOW."""
-    if not any(r is not None and _doubted(r) for r in doc.removed):
+    text, plus the lines the line model removed with a (comparison) score
+    under DEDUP_RESTORES_SCORES_BELOW, less the lines the output keeps that
+    the comparison stage scores at or above it (`Document.dedup_dropped`).
+    So with a tree model the duplicate stage sees what the logistic model
+    alone made of the page."""
+    if not doc.dedup_dropped and not any(r is not None and _doubted(r) for r in doc.removed):
         return doc.cleaned_text()
-    return doc.text_keeping(_doubted)
+    return doc.text_keeping(_doubted, set(doc.dedup_dropped))
 
 
 def dedup_view(text: str) -> str:

@@ -8,17 +8,20 @@ attribute spans).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Collection
 
 
 @dataclass(slots=True)
 class Removal:
-    """One removed line: its index in the repaired text, the rule, the text."""
+    """One removed line: its index in the repaired text, the rule, the text,
+    the rule's score where it has one, and, for the line model, the score the
+    duplicate stage judges the removal by (see `dedupview.dedup_text`)."""
 
     line: int
     rule: str
     text: str
     score: float | None = None
+    dedup_score: float | None = None
 
     def as_dict(self) -> dict:
         out = {"line": self.line, "rule": self.rule, "text": self.text}
@@ -50,15 +53,19 @@ class Document:
     error: str | None = None  # why the record was rejected; set by readers
     raw: bytes | None = None  # the rejected record as read, for the side file
     scratch: dict[str, Any] = field(default_factory=dict)  # stage-private data
+    # Lines the output keeps that the duplicate stage leaves out (see
+    # `dedupview.dedup_text`; set by the line model).
+    dedup_dropped: list[int] = field(default_factory=list)
 
     def split_lines(self) -> None:
         self.lines = self.text.split("\n")
         self.removed = [None] * len(self.lines)
+        self.dedup_dropped = []
         self.scratch.pop("cleaned", None)
 
-    def remove(self, index: int, rule: str, score: float | None = None) -> None:
+    def remove(self, index: int, rule: str, score: float | None = None, dedup_score: float | None = None) -> None:
         if self.removed[index] is None:
-            self.removed[index] = Removal(index, rule, self.lines[index], score)
+            self.removed[index] = Removal(index, rule, self.lines[index], score, dedup_score)
             self.scratch.pop("cleaned", None)
 
     def kept(self, index: int) -> bool:
@@ -81,12 +88,15 @@ class Document:
             cached = self.scratch["cleaned"] = self.text_keeping()
         return cached
 
-    def text_keeping(self, restored: Callable[[Removal], bool] | None = None) -> str:
+    def text_keeping(self, restored: Callable[[Removal], bool] | None = None, dropped: Collection[int] = ()) -> str:
         """`cleaned_text`, where the removed lines for which `restored(removal)`
-        is true count as kept (None: none do)."""
+        is true count as kept (None: none do), and the kept lines whose index
+        is in `dropped` as removed."""
         out: list[str] = []
         gap = False
-        for line, removal in zip(self.lines, self.removed):
+        for i, (line, removal) in enumerate(zip(self.lines, self.removed)):
+            if i in dropped:
+                continue
             if removal is not None and (restored is None or not restored(removal)):
                 # a line of only (no-break) spaces still separated paragraphs
                 gap = gap or removal.rule == "whitespace_line"

@@ -1,4 +1,5 @@
-"""Line-level boilerplate classifier: cheap features + a two-stage logistic model.
+"""Line-level boilerplate classifier: cheap features, a logistic first stage, and
+boosted trees (or, in older model files, a second logistic regression) on top.
 
 `LineModel.score(lines)` returns, for every line of ONE document, the probability
 that the line is boilerplate (navigation, menus, headers/footers, share prompts,
@@ -8,9 +9,14 @@ several times faster (numpy's per-call cost is paid once per batch).
 
 Why this design
 ---------------
-* **Explainable.**  Both stages are logistic regressions over named,
-  standardised features, so `explain()` says how much each signal pushed a line
-  towards "remove" (positive) or "keep" (negative).
+* **Explainable.**  Stage 1 is a logistic regression over named, standardised
+  features; stage 2 is a sum of shallow trees over the same features and the
+  neighbours' stage-1 scores (`cleaner.trees`), whose per-feature credits add up
+  to the score as a linear model's do.  So `explain()` says how much each
+  signal pushed a line towards "remove" (positive) or "keep" (negative).
+  The model file also keeps a logistic stage 2: the duplicate stage judges
+  the model's removals by it (`score_batch_for_cleaning`), and texts of fewer
+  than `trees_min_lines` lines are scored by it (see `LineModel.__init__`).
 * **Language-independent.**  No feature looks at a particular word except the
   share of stop words, and the stop-word list is chosen per document by
   coverage (the list covering most of the document's words wins), so no `lang`
@@ -53,6 +59,7 @@ import numpy as np
 
 from .dedupview import SENTENCE_STOPS
 from .textnorm import CJK_CHARS_PER_WORD, SOUTHEAST_ASIAN_CHARS_PER_WORD
+from .trees import BoostedTrees
 
 __all__ = [
     "LineModel",
@@ -975,6 +982,11 @@ def context_features(z1: np.ndarray, doc: np.ndarray, n_docs: int) -> np.ndarray
 # ---------------------------------------------------------------------------
 
 
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return float(np.log(p / (1.0 - p)))
+
+
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0)))
 
@@ -1013,12 +1025,31 @@ Doc = tuple  # (lines, repeats | None, source_docs)
 
 
 class LineModel:
-    """Two-stage logistic line classifier; see the module docstring."""
+    """Two-stage line classifier (logistic, then trees); see the module docstring."""
 
     def __init__(self, spec: dict):
         self.spec = spec
         self.stage1 = _Linear(spec["stage1"], FEATURES)
-        self.stage2 = _Linear(spec["stage2"], FEATURES + CONTEXT_FEATURES)
+        # Stage 2: boosted trees when the model has them (see `cleaner.trees`),
+        # else the logistic regression of earlier model files.
+        if "stage2_trees" in spec:
+            self.stage2 = BoostedTrees(spec["stage2_trees"], FEATURES + CONTEXT_FEATURES)
+        else:
+            self.stage2 = _Linear(spec["stage2"], FEATURES + CONTEXT_FEATURES)
+        # A model with trees keeps its logistic second stage too, as the scores
+        # the duplicate stage judges removals by (`score_batch_for_cleaning`).
+        self.comparison: _Linear | None = (
+            _Linear(spec["stage2"], FEATURES + CONTEXT_FEATURES)
+            if "stage2_trees" in spec and "stage2" in spec else None)
+        # Texts of fewer non-blank lines than this are scored by the logistic
+        # stage, its logit moved by `short_text_shift` so that its own threshold
+        # falls on the model's: the trees learnt from whole scraped pages, and
+        # on an article pasted alone, a poem or a two-paragraph note their
+        # page-level splits (share of prose, page length) have nothing to stand
+        # on: they removed paragraphs the logistic stage keeps.
+        self.trees_min_lines = int(spec.get("trees_min_lines", 0)) if self.comparison is not None else 0
+        self.short_text_shift = (_logit(float(spec["threshold"])) - _logit(float(spec["logistic_threshold"]))
+                                 if self.trees_min_lines else 0.0)
         #: P(boilerplate) >= threshold -> remove the line.
         self.threshold: float = float(spec["threshold"])
         # CCNet-style prior: a line found in >= min_repeats OTHER articles of
@@ -1053,10 +1084,25 @@ class LineModel:
         doc, line, X = batch_features(docs, no_lang)
         z1 = self.stage1.logits(X)
         ctx = context_features(z1, doc, len(docs))
-        nf = len(FEATURES)
-        z2 = (self.stage2.logits(X, slice(0, nf)) + self.stage2.logits(ctx, slice(nf, None))
-              + self.stage2.bf + self._rep_prior(X))
+        if isinstance(self.stage2, BoostedTrees):
+            z2 = self.stage2.logits(np.vstack([X.T.astype(np.float64), ctx.T])) + self._rep_prior(X)
+            short = self._short_rows(doc, len(docs))
+            if short.any():
+                z2 = np.where(short, self._linear_logits(self.comparison, X, ctx) + self.short_text_shift, z2)
+        else:
+            z2 = self._linear_logits(self.stage2, X, ctx)
         return doc, line, X, ctx, z2
+
+    def _short_rows(self, doc: np.ndarray, n_docs: int) -> np.ndarray:
+        """Rows of the documents with fewer than `trees_min_lines` non-blank lines."""
+        if not self.trees_min_lines:
+            return np.zeros(doc.shape[0], dtype=bool)
+        return (np.bincount(doc, minlength=n_docs) < self.trees_min_lines)[doc]
+
+    def _linear_logits(self, stage2: _Linear, X: np.ndarray, ctx: np.ndarray) -> np.ndarray:
+        nf = len(FEATURES)
+        return (stage2.logits(X, slice(0, nf)) + stage2.logits(ctx, slice(nf, None))
+                + stage2.bf + self._rep_prior(X))
 
     def score_batch(self, docs: Sequence[Doc]) -> list[list[float]]:
         """P(boilerplate) per line for each (lines, repeats | None, source_docs) document."""
@@ -1071,27 +1117,55 @@ class LineModel:
         together up to that many lines (the scores do not depend on which
         documents share a call), and a document longer than that in pieces
         of that many lines, each scored as a page of its own."""
+        probs, _, has_language = self._score_all(docs, comparison=False)
+        return probs, has_language
+
+    def score_batch_for_cleaning(
+        self, docs: Sequence[Doc]
+    ) -> tuple[list[list[float]], list[list[float]] | None, list[bool]]:
+        """`score_batch_and_language`, plus the scores of the logistic second
+        stage for a model whose second stage is trees (None otherwise): the
+        duplicate stage judges the model's removals by those (see
+        `dedupview.dedup_text`)."""
+        return self._score_all(docs, comparison=self.comparison is not None)
+
+    def _score_all(self, docs: Sequence[Doc], comparison: bool):
         out: list[list[float]] = []
+        compared: list[list[float]] | None = [] if comparison else None
         has_language: list[bool] = []
         for group, pieces in _score_groups(docs):
             if pieces is None:
-                probs, known = self._score_group(group)
+                probs, second, known = self._score_group(group, comparison)
                 out.extend(probs)
                 has_language.extend(known)
+                if compared is not None:
+                    compared.extend(second)
             else:  # the pieces of one long document, one at a time
-                scored = [self._score_group([piece]) for piece in group]
-                out.append([p for probs, _ in scored for p in probs[0]])
-                has_language.append(any(known[0] for _, known in scored))
-        return out, has_language
+                scored = [self._score_group([piece], comparison) for piece in group]
+                out.append([p for probs, _, _ in scored for p in probs[0]])
+                has_language.append(any(known[0] for _, _, known in scored))
+                if compared is not None:
+                    compared.append([p for _, second, _ in scored for p in second[0]])
+        return out, compared, has_language
 
-    def _score_group(self, docs: Sequence[Doc]) -> tuple[list[list[float]], list[bool]]:
+    def _score_group(self, docs: Sequence[Doc], comparison: bool = False):
+        """(P per line per document, the comparison stage's too or None,
+        whether a stop-word list fit each document)."""
         if not any(line.strip() for d in docs for line in d[0]):  # (a long document's last piece can be blank)
-            return [[0.0] * len(d[0]) for d in docs], [True] * len(docs)
-        doc, line, X, _, z = self.forward(docs)
-        p = _sigmoid(z)
+            blank = [[0.0] * len(d[0]) for d in docs]
+            return blank, ([[0.0] * len(d[0]) for d in docs] if comparison else None), [True] * len(docs)
+        doc, line, X, ctx, z = self.forward(docs)
         has_language = [True] * len(docs)
         for d in np.unique(doc[X[:, _F["no_lang"]] > 0.5]).tolist():
             has_language[d] = False
+        out = self._per_document(docs, doc, line, _sigmoid(z))
+        second = (self._per_document(docs, doc, line, _sigmoid(self._linear_logits(self.comparison, X, ctx)))
+                  if comparison else None)
+        return out, second, has_language
+
+    @staticmethod
+    def _per_document(docs: Sequence[Doc], doc: np.ndarray, line: np.ndarray, p: np.ndarray) -> list[list[float]]:
+        """Scores of the non-blank lines spread into a list per document (0.0 for blank lines)."""
         out = [[0.0] * len(d[0]) for d in docs]
         if p.shape[0] == sum(len(o) for o in out):  # no blank lines: fast path
             pl = p.tolist()
@@ -1099,10 +1173,10 @@ class LineModel:
             for o in out:
                 o[:] = pl[k:k + len(o)]
                 k += len(o)
-            return out, has_language
+            return out
         for d, i, v in zip(doc.tolist(), line.tolist(), p.tolist()):
             out[d][i] = v
-        return out, has_language
+        return out
 
     def score(
         self,
@@ -1170,13 +1244,19 @@ class LineModel:
             return [("p_boilerplate", 0.0), ("blank line", 0.0)]
         row = int(rows[0])
         x = np.concatenate([X[row], ctx[row]]).astype(np.float64)
-        names = list(self.stage2.names) + ["rep_prior"]
-        contrib = np.append(self.stage2.contributions(x), self._rep_prior(X[row:row + 1])[0])
-        x = np.append(x, float(contrib[-1] != 0.0))
+        stage2 = self.stage2
+        extra_names, extra = ["rep_prior"], [self._rep_prior(X[row:row + 1])[0]]
+        if isinstance(stage2, BoostedTrees) and self._short_rows(doc, 1)[row]:
+            stage2 = self.comparison  # a short text: the logistic stage scored it
+            extra_names.append("short_text")
+            extra.append(self.short_text_shift)
+        names = list(stage2.names) + extra_names
+        contrib = np.append(stage2.contributions(x), extra)
+        x = np.append(x, [float(v != 0.0) for v in extra])
         order = np.argsort(-np.abs(contrib), kind="stable")[:top]
         out: list[tuple[str, float]] = [
             ("p_boilerplate", float(_sigmoid(z[row:row + 1])[0])),
-            ("bias", self.stage2.b),
+            ("bias", stage2.bias if isinstance(stage2, BoostedTrees) else stage2.b),
         ]
         for j in order.tolist():
             out.append((f"{names[j]}={x[j]:.3g}", float(contrib[j])))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .dedupview import main_block
+from .dedupview import DEDUP_RESTORES_SCORES_BELOW, main_block
 from .document import Document
 
 # Pages of a site the counter must have seen before a line that no other page
@@ -42,16 +42,18 @@ class LineModelStep:
             return
         batch = [(d.lines, d.scratch.get("repeats"),
                   site_repeats.source_docs[d.source] if site_repeats is not None else 1) for d in docs]
-        scores, has_language = self.model.score_batch_and_language(batch)
-        for doc, (_, repeats, source_docs), probs, known in zip(docs, batch, scores, has_language):
+        scores, compared, has_language = self.model.score_batch_for_cleaning(batch)
+        for k, (doc, (_, repeats, source_docs), probs, known) in enumerate(zip(docs, batch, scores, has_language)):
             doc.scratch["source_docs"] = source_docs  # for `explain`
-            self._remove(doc, probs, known, repeats if source_docs >= PROTECT_MIN_PAGES else None)
+            self._remove(doc, probs, known, repeats if source_docs >= PROTECT_MIN_PAGES else None,
+                         compared[k] if compared is not None else None)
             doc.scratch["line_model_done"] = True
 
     def _remove(self, doc: Document, probs: list[float], has_language: bool = True,
-                repeats: list[int] | None = None) -> None:
+                repeats: list[int] | None = None, dedup_probs: list[float] | None = None) -> None:
         kept = [i for i, r in enumerate(doc.removed) if r is None and doc.lines[i].strip()]
         doomed = [i for i in kept if probs[i] >= self.threshold]
+        protected = None
         if doomed:
             protected = self._protected(doc, kept, has_language, repeats)
             spared = [i for i in doomed if i in protected]
@@ -62,8 +64,24 @@ class LineModelStep:
             doomed.remove(min(doomed, key=lambda i: (probs[i], i)))  # never empty a document
             self.stats["documents_saved_from_empty"] += 1
         for i in doomed:
-            doc.remove(i, "line_model", probs[i])
+            doc.remove(i, "line_model", probs[i], dedup_probs[i] if dedup_probs is not None else None)
         self.stats["lines_removed"] += len(doomed)
+        if dedup_probs is not None:
+            # The lines kept here that the comparison stage scores as boilerplate
+            # leave the duplicate stage's text (see dedupview.dedup_text); the
+            # protected prose stays there too, as it would in the output.
+            dropped = [i for i in kept if doc.removed[i] is None and dedup_probs[i] >= DEDUP_RESTORES_SCORES_BELOW]
+            if dropped:
+                if protected is None:
+                    protected = self._protected(doc, kept, has_language, repeats)
+                dropped = [i for i in dropped if i not in protected]
+                if (dropped and len(dropped) == len(kept) - len(doomed)
+                        and all(dedup_probs[i] >= DEDUP_RESTORES_SCORES_BELOW for i in doomed)):
+                    # Never an empty text to compare: the kept line the comparison
+                    # stage finds least boilerplate-like stays, as the logistic
+                    # model alone would keep it.
+                    dropped.remove(min(dropped, key=lambda i: (dedup_probs[i], i)))
+                doc.dedup_dropped = dropped
 
     @staticmethod
     def _protected(doc: Document, kept: list[int], has_language: bool, repeats: list[int] | None) -> set[int]:

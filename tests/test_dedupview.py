@@ -72,3 +72,46 @@ def test_duplicate_stage_sees_the_lines_the_line_model_doubted_and_the_output_do
 def test_dedup_text_is_the_cleaned_text_when_nothing_was_doubted():
     doc = _cleaned(["Title", "Body line one.", "Menu"], [(2, "line_model", DEDUP_RESTORES_SCORES_BELOW)])
     assert dedup_text(doc) == doc.cleaned_text() == "Title\nBody line one."
+
+
+def test_with_a_tree_model_the_duplicate_stage_judges_by_the_logistic_scores():
+    # Removed by the trees (score 0.99) but doubted by the logistic stage: restored
+    # for hashing; removed with a logistic score above the cut: stays out.
+    doc = Document(id="d", text="Title\nBy Anna Smith\nThe council approved the budget.\nShare this")
+    doc.split_lines()
+    doc.remove(1, "line_model", 0.99, DEDUP_RESTORES_SCORES_BELOW - 0.01)
+    doc.remove(3, "line_model", 0.60, DEDUP_RESTORES_SCORES_BELOW + 0.01)
+    assert doc.cleaned_text() == "Title\nThe council approved the budget."
+    assert dedup_text(doc) == "Title\nBy Anna Smith\nThe council approved the budget."
+
+
+def test_lines_the_output_keeps_but_the_logistic_stage_scores_as_boilerplate_are_not_hashed():
+    doc = Document(id="d", text="Home | News\n\nThe council approved the budget.\nMost read")
+    doc.split_lines()
+    doc.dedup_dropped = [0, 3]
+    assert doc.cleaned_text() == "Home | News\n\nThe council approved the budget.\nMost read"
+    assert dedup_text(doc) == "The council approved the budget."
+    doc.split_lines()  # cleaning again starts from nothing
+    assert dedup_text(doc) == doc.cleaned_text()
+
+
+def _stepped(lines, probs, dedup_probs):
+    from cleaner.linemodel_step import LineModelStep
+
+    step = LineModelStep()
+    step.threshold = 0.5
+    doc = Document(id="d", text="\n".join(lines))
+    doc.split_lines()
+    step._remove(doc, probs, True, None, dedup_probs)
+    return doc
+
+
+def test_the_line_model_step_marks_what_the_duplicate_stage_leaves_out():
+    lines = ["Home | News | Sport", "The council approved the budget on Tuesday.", "Most read today", "Share"]
+    hi, lo = DEDUP_RESTORES_SCORES_BELOW + 0.1, DEDUP_RESTORES_SCORES_BELOW - 0.1
+    doc = _stepped(lines, [0.1, 0.1, 0.1, 0.9], [hi, lo, hi, lo])
+    assert doc.cleaned_text() == "\n".join(lines[:3])  # the trees decide the output
+    assert dedup_text(doc) == "The council approved the budget on Tuesday.\nShare"
+    # every line scored as boilerplate by the logistic stage: the least sure one stays to compare
+    doc = _stepped(lines, [0.1, 0.1, 0.9, 0.9], [hi + 0.05, hi, hi, hi])
+    assert dedup_text(doc) == "The council approved the budget on Tuesday."
