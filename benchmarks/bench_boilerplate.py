@@ -34,20 +34,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _scorer(eval_dir: Path):
+def load_scored(eval_dir: Path, files: list[Path], pred: Path):
+    """The set's scorer module, its gold documents and the cleaned texts by id."""
     spec = importlib.util.spec_from_file_location("eval_score", eval_dir / "score.py")
     scorer = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(scorer)
-    return scorer
+    docs = scorer.load_data([str(f) for f in files])
+    preds = {r["id"]: r.get("text") for r in scorer.read_jsonl(str(pred))}
+    return scorer, docs, preds
 
 
-def per_set_targets(eval_dir: Path, files: list[Path], pred: Path) -> bool:
+def per_set_targets(scorer, docs: list[dict], preds: dict) -> bool:
     """Print each set's F1, recall and emptied documents against the per-set
     targets, unrounded (the table rounds to three places: 0.950 may be
     0.9496); True when all pass."""
-    scorer = _scorer(eval_dir)
-    docs = scorer.load_data([str(f) for f in files])
-    preds = {r["id"]: r.get("text") for r in scorer.read_jsonl(str(pred))}
     result = scorer.score(docs, preds)
     ok = True
     print("\nper-set targets (F1 >= 0.90, content recall >= 0.95, no document emptied), unrounded:")
@@ -60,7 +60,7 @@ def per_set_targets(eval_dir: Path, files: list[Path], pred: Path) -> bool:
     return ok
 
 
-def repaired_gold_diagnostic(eval_dir: Path, files: list[Path], pred: Path) -> None:
+def repaired_gold_diagnostic(scorer, docs: list[dict], preds: dict) -> None:
     """Print the scores again with the gold text repaired as cleantext repairs it.
 
     Some gold pages are themselves mojibake ("yhteyttÃ¤"): cleantext repairs
@@ -71,9 +71,7 @@ def repaired_gold_diagnostic(eval_dir: Path, files: list[Path], pred: Path) -> N
     sys.path.insert(0, str(ROOT))
     from cleaner.repair import repair_document
 
-    scorer = _scorer(eval_dir)
-    docs = scorer.load_data([str(f) for f in files])
-    preds = {r["id"]: r.get("text") for r in scorer.read_jsonl(str(pred))}
+    docs = list(docs)  # (repaired copies replace some entries)
     changed: Counter = Counter()
     for i, doc in enumerate(docs):
         text, _ = repair_document(doc["text"])
@@ -128,8 +126,9 @@ def main() -> int:
         if score.returncode != 0:
             print(score.stderr, file=sys.stderr)
             return 1
-        sets_pass = per_set_targets(args.eval_dir, files, pred)
-        repaired_gold_diagnostic(args.eval_dir, files, pred)
+        scored = load_scored(args.eval_dir, files, pred)
+        sets_pass = per_set_targets(*scored)
+        repaired_gold_diagnostic(*scored)
     print(f"\ncleantext: {total_bytes / 1e6:.1f} MB in {seconds:.1f} s ({total_bytes / 1e6 / seconds:.1f} MB/s, "
           f"including process start per set)")
     macro = re.search(r"macro_f1=([0-9.]+)", score.stdout)

@@ -1081,17 +1081,27 @@ class LineModel:
     # -- inference ---------------------------------------------------------------------
     def forward(self, docs: Sequence[Doc], no_lang=None):
         """(doc per row, line per row, features, context features, logits) for a batch."""
+        return self._forward(docs, no_lang)[:5]
+
+    def _forward(self, docs: Sequence[Doc], no_lang=None, comparison: bool = False):
+        """`forward`, plus the comparison stage's logits when `comparison` is
+        asked for (None otherwise).  The logistic logits are computed once,
+        for the short texts and the comparison alike, and the trees only when
+        some document of the batch is long enough for them."""
         doc, line, X = batch_features(docs, no_lang)
         z1 = self.stage1.logits(X)
         ctx = context_features(z1, doc, len(docs))
-        if isinstance(self.stage2, BoostedTrees):
-            z2 = self.stage2.logits(np.vstack([X.T.astype(np.float64), ctx.T])) + self._rep_prior(X)
-            short = self._short_rows(doc, len(docs))
-            if short.any():
-                z2 = np.where(short, self._linear_logits(self.comparison, X, ctx) + self.short_text_shift, z2)
+        if not isinstance(self.stage2, BoostedTrees):
+            return doc, line, X, ctx, self._linear_logits(self.stage2, X, ctx), None
+        short = self._short_rows(doc, len(docs))
+        z_lin = self._linear_logits(self.comparison, X, ctx) if comparison or short.any() else None
+        if z_lin is not None and short.all():  # (one article through a pipe: no tree to evaluate)
+            z2 = z_lin + self.short_text_shift
         else:
-            z2 = self._linear_logits(self.stage2, X, ctx)
-        return doc, line, X, ctx, z2
+            z2 = self.stage2.logits(np.vstack([X.T.astype(np.float64), ctx.T])) + self._rep_prior(X)
+            if short.any():
+                z2 = np.where(short, z_lin + self.short_text_shift, z2)
+        return doc, line, X, ctx, z2, z_lin
 
     def _short_rows(self, doc: np.ndarray, n_docs: int) -> np.ndarray:
         """Rows of the documents with fewer than `trees_min_lines` non-blank lines."""
@@ -1154,13 +1164,12 @@ class LineModel:
         if not any(line.strip() for d in docs for line in d[0]):  # (a long document's last piece can be blank)
             blank = [[0.0] * len(d[0]) for d in docs]
             return blank, ([[0.0] * len(d[0]) for d in docs] if comparison else None), [True] * len(docs)
-        doc, line, X, ctx, z = self.forward(docs)
+        doc, line, X, _, z, z_lin = self._forward(docs, comparison=comparison)
         has_language = [True] * len(docs)
         for d in np.unique(doc[X[:, _F["no_lang"]] > 0.5]).tolist():
             has_language[d] = False
         out = self._per_document(docs, doc, line, _sigmoid(z))
-        second = (self._per_document(docs, doc, line, _sigmoid(self._linear_logits(self.comparison, X, ctx)))
-                  if comparison else None)
+        second = self._per_document(docs, doc, line, _sigmoid(z_lin)) if comparison else None
         return out, second, has_language
 
     @staticmethod

@@ -54,16 +54,14 @@ class _Tree:
         right = self.output(columns, self.right[node])
         return np.where(columns[f] > self.threshold[node], right, left)
 
-    def path_credits(self, x: np.ndarray, credits: np.ndarray) -> float:
-        """Add each split's move along x's path to credits[feature]; return
-        the root's mean output."""
+    def path_credits(self, x: np.ndarray, credits: np.ndarray) -> None:
+        """Add each split's move along x's path to credits[feature]."""
         node = 0
         while self.feature[node] >= 0:
             f = self.feature[node]
             child = self.right[node] if x[f] > self.threshold[node] else self.left[node]
             credits[f] += self.value[child] - self.value[node]
             node = child
-        return self.value[0]
 
 
 class BoostedTrees:

@@ -57,6 +57,7 @@ from cleaner.linemodel import (  # noqa: E402
     CONTEXT_FEATURES,
     FEATURES,
     _Linear,
+    _logit,
     _sigmoid,
     batch_features,
     context_features,
@@ -243,7 +244,7 @@ def line_weights(docs: list[Doc]) -> np.ndarray:
     return np.concatenate(ws) if ws else np.zeros(0)
 
 
-def train(docs: list[Doc], seed: int = SEED) -> dict:
+def train(docs: list[Doc], seed: int = SEED, stage2: str = STAGE2) -> dict:
     """Fit both stages on `docs`; returns the model spec (without threshold)."""
     rng = np.random.default_rng(seed)
     regimes = training_regimes(docs, rng)
@@ -267,7 +268,7 @@ def train(docs: list[Doc], seed: int = SEED) -> dict:
         X2s.append(np.hstack([Xd, _ctx(lin.logits(Xd))]))
     X2 = np.vstack(X2s)
     s2 = fit_logreg(X2, y, w, L2_STAGE2, FEATURES + CONTEXT_FEATURES)
-    if STAGE2 == "trees":  # the logistic stage stays, for the duplicate stage (see LineModel.comparison)
+    if stage2 == "trees":  # the logistic stage stays, for the duplicate stage (see LineModel.comparison)
         return {"stage1": s1, "stage2": s2, "stage2_trees": fit_trees(X2, y, w)}
     return {"stage1": s1, "stage2": s2}
 
@@ -319,17 +320,31 @@ def _ctx(z1: np.ndarray) -> np.ndarray:
     return context_features(z1, np.zeros(z1.shape[0], dtype=np.int64), 1)
 
 
+_SCORERS: dict[int, tuple] = {}  # id(spec) -> (spec, stage 1, logistic stage 2, trees or None)
+
+
+def _scorers(spec: dict) -> tuple:
+    """A spec's stages, built once (a CV run predicts thousands of documents per spec)."""
+    built = _SCORERS.get(id(spec))
+    if built is None or built[0] is not spec:
+        trees = spec.get("stage2_trees")
+        built = _SCORERS[id(spec)] = (
+            spec, _Linear(spec["stage1"], FEATURES), _Linear(spec["stage2"], FEATURES + CONTEXT_FEATURES),
+            BoostedTrees(trees, FEATURES + CONTEXT_FEATURES) if trees is not None else None)
+    return built[1:]
+
+
 def predict(spec: dict, doc: Doc, regime: str, stage2: str = "trees") -> np.ndarray:
     """P(boilerplate) of the doc's non-blank lines by the trees (when the spec
     has them and `stage2` is "trees") or by the logistic second stage (same
     math as LineModel.forward, short texts aside: see `combined`)."""
+    stage1, logistic, trees = _scorers(spec)
     X = pick_X(doc, regime)
-    z1 = _Linear(spec["stage1"], FEATURES).logits(X)
-    X2 = np.hstack([X, _ctx(z1)])
-    if "stage2_trees" in spec and stage2 == "trees":
-        z = BoostedTrees(spec["stage2_trees"], FEATURES + CONTEXT_FEATURES).logits(X2.T.astype(np.float64))
+    X2 = np.hstack([X, _ctx(stage1.logits(X))])
+    if trees is not None and stage2 == "trees":
+        z = trees.logits(X2.T.astype(np.float64))
     else:
-        z = _Linear(spec["stage2"], FEATURES + CONTEXT_FEATURES).logits(X2)
+        z = logistic.logits(X2)
     if regime == "rep" and X.shape[0]:
         z = z + REP_PRIOR["logit"] * (X[:, FEATURES.index("rep_log")] >= np.log1p(REP_PRIOR["min_repeats"]) - 1e-4)
     return _sigmoid(z)
@@ -342,12 +357,8 @@ def combined(trees: np.ndarray, logistic: np.ndarray, doc: Doc, threshold: float
     if len(doc.keep) >= TREES_MIN_LINES:
         return trees
     shift = _logit(threshold) - _logit(logistic_threshold)
-    return _sigmoid(np.log(np.clip(logistic, 1e-12, 1.0)) - np.log(np.clip(1.0 - logistic, 1e-12, 1.0)) + shift)
-
-
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return float(np.log(p / (1.0 - p)))
+    p = np.clip(logistic, 1e-12, 1.0 - 1e-12)
+    return _sigmoid(np.log(p / (1.0 - p)) + shift)
 
 
 # ---------------------------------------------------------------------------
@@ -417,7 +428,6 @@ def main(argv=None) -> int:
     ap.add_argument("--stage2", choices=("trees", "logistic"), default=STAGE2,
                     help="second stage: boosted trees (default; needs scikit-learn) or logistic regression")
     args = ap.parse_args(argv)
-    globals()["STAGE2"] = args.stage2
     eval_dir = Path(args.eval_dir).resolve()
     pred_dir = Path(args.pred_dir) if args.pred_dir else Path(tempfile.mkdtemp(prefix="linemodel-"))
 
@@ -438,14 +448,14 @@ def main(argv=None) -> int:
         report[f"threshold_needed_per_set_{stage2}"] = {f"{r}/{s}": round(v, 4) for (r, s), v in needed.items()}
         return round(min(max(needed.values()), 0.99), 4)
 
-    stages = ("trees", "logistic") if STAGE2 == "trees" else ("logistic",)
+    stages = ("trees", "logistic") if args.stage2 == "trees" else ("logistic",)
     cv_probs = {st: {"rep": {}, "norep": {}} for st in stages}
     if not args.no_cv:
         # -- leave-one-set-out ----------------------------------------------------------
         loso_probs = {st: {"rep": {}, "norep": {}} for st in stages}
         loso_specs = {}
         for s in TRAIN_SETS:
-            spec = loso_specs[s] = train([d for d in train_docs if d.set != s])
+            spec = loso_specs[s] = train([d for d in train_docs if d.set != s], stage2=args.stage2)
             for st in stages:
                 for reg in ("rep", "norep"):
                     for d in data[s]:
@@ -454,7 +464,7 @@ def main(argv=None) -> int:
         rng = np.random.default_rng(SEED + 1)
         fold = rng.integers(0, args.folds, len(train_docs))
         for k in range(args.folds):
-            spec = train([d for d, f in zip(train_docs, fold) if f != k])
+            spec = train([d for d, f in zip(train_docs, fold) if f != k], stage2=args.stage2)
             for d, f in zip(train_docs, fold):
                 if f == k:
                     for st in stages:
@@ -465,13 +475,13 @@ def main(argv=None) -> int:
         print(f"threshold for recall>={RECALL_TARGET} on every set (doc-CV, both regimes): {thresholds}")
 
     # -- final model -----------------------------------------------------------------
-    final = train(train_docs)
+    final = train(train_docs, stage2=args.stage2)
     if args.no_cv:
         in_sample = {st: {reg: {d.id: predict(final, d, reg, st) for d in train_docs} for reg in ("rep", "norep")}
                      for st in stages}
         thresholds = {st: thresholds_for_recall(in_sample, st) for st in stages}
     threshold = thresholds[stages[0]]
-    if STAGE2 == "trees":
+    if args.stage2 == "trees":
         short_texts = {"logistic_threshold": thresholds["logistic"], "trees_min_lines": TREES_MIN_LINES}
 
         def scored(probs: dict, reg: str, d: Doc) -> np.ndarray:
@@ -541,7 +551,7 @@ def main(argv=None) -> int:
     spec = {
         "format": "cleantext-line-model/1",
         "description": ("Logistic regression over cheap line features, then "
-                        + ("boosted trees" if STAGE2 == "trees" else "a second logistic regression")
+                        + ("boosted trees" if args.stage2 == "trees" else "a second logistic regression")
                         + " over them and the neighbours' first-stage scores; P(boilerplate) per line."),
         "training_data": (
             "TurkuNLP text-quality line annotations (turku-de/en/es/fi/fr/sv, OSCAR text) and CleanEval "
